@@ -6,7 +6,11 @@
  * Rust `src/` output in step: the differential tests compare them field by field.
  */
 
-/** Where a limit or count came from in the cgroup tree of this process. */
+/**
+ * Where a limit or count came from in the cgroup tree of this process.
+ * @example
+ * const { version, dir } = probe().cpu.cgroup // 2, '/sys/fs/cgroup'
+ */
 export interface CgroupInfo {
   /** `1` or `2` for the hierarchy that holds this controller, `null` when none is mounted. */
   version: 1 | 2 | null
@@ -18,7 +22,11 @@ export interface CgroupInfo {
   hybrid: boolean
 }
 
-/** CPU counts, all in cores; fractions are kept (a 1.5-CPU quota is `1.5`). */
+/**
+ * CPU counts, all in cores; fractions are kept (a 1.5-CPU quota is `1.5`).
+ * @example
+ * const workers = Math.max(1, Math.floor(probe().cpu.effective))
+ */
 export interface CpuInfo {
   /** Logical CPUs online on the host (`/sys/devices/system/cpu/online`). */
   host: number
@@ -38,7 +46,12 @@ export interface CpuInfo {
   cgroup: CgroupInfo
 }
 
-/** Memory in bytes. */
+/**
+ * Memory in bytes.
+ * @example
+ * const { limit, host } = probe().memory
+ * const budget = limit ?? host
+ */
 export interface MemoryInfo {
   /** The tightest memory limit over the process's cgroup and every ancestor, `null` when none. */
   limit: number | null
@@ -52,7 +65,11 @@ export interface MemoryInfo {
   cgroup: CgroupInfo
 }
 
-/** One NVIDIA GPU as NVML (or `nvidia-smi`) describes it. */
+/**
+ * One NVIDIA GPU as NVML (or `nvidia-smi`) describes it.
+ * @example
+ * const visible = probe().gpus.map((gpu) => gpu.uuid).join(',') // for CUDA_VISIBLE_DEVICES
+ */
 export interface GpuInfo {
   /** NVML's 0-based device index. */
   index: number
@@ -72,7 +89,12 @@ export interface GpuInfo {
   }
 }
 
-/** What was learnt about the NVIDIA driver, or why nothing was. */
+/**
+ * What was learnt about the NVIDIA driver, or why nothing was.
+ * @example
+ * const { nvml } = probe()
+ * if (nvml.error) console.warn(`no GPUs: ${nvml.error}`)
+ */
 export interface NvmlInfo {
   /** True when NVML was opened and initialised in this call. */
   loaded: boolean
@@ -86,7 +108,11 @@ export interface NvmlInfo {
   error: string | null
 }
 
-/** What the native addon returns. */
+/**
+ * What the native addon returns, and `probeNative()` and `probeFallback()`.
+ * @example
+ * const { cpu, memory, gpus, nvml }: NativeProbeResult = probeFallback({ gpu: false })
+ */
 export interface NativeProbeResult {
   cpu: CpuInfo
   memory: MemoryInfo
@@ -94,7 +120,12 @@ export interface NativeProbeResult {
   nvml: NvmlInfo
 }
 
-/** What `probe()` returns. */
+/**
+ * What `probe()` returns.
+ * @example
+ * const result: ProbeResult = probe()
+ * if (result.source === 'fallback') console.warn(result.fallbackReason)
+ */
 export interface ProbeResult extends NativeProbeResult {
   /** Which implementation answered. */
   source: 'native' | 'fallback'
@@ -104,7 +135,11 @@ export interface ProbeResult extends NativeProbeResult {
   gpuSource: 'nvml' | 'nvidia-smi' | null
 }
 
-/** Options shared by both implementations. */
+/**
+ * Options shared by both implementations.
+ * @example
+ * const options: ProbeOptions = { root: '/tmp/fixture', gpu: false }
+ */
 export interface ProbeOptions {
   /**
    * Read every `/proc` and `/sys` path under this directory instead of `/` (tests use fixture

@@ -45,7 +45,9 @@ static int fake_mig_enabled(unsigned index) {
   char buf[64];
   strncpy(buf, v, sizeof buf - 1);
   buf[sizeof buf - 1] = '\0';
-  for (char *tok = strtok(buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
+  /* strtok_r: the fake nvidia-smi calls this while its own strtok walks the query fields. */
+  char *save = NULL;
+  for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
     if (*tok != '\0' && (unsigned)atoi(tok) == index) return 1;
   }
   return 0;
