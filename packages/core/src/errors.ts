@@ -1,0 +1,47 @@
+/**
+ * An error in what the user wrote (a service definition, a flag, an environment variable), raised
+ * before any process starts. Its message names the field, what is wrong with it, and the fix, so
+ * the CLI can print it as one line without a stack trace.
+ * @example
+ * throw new BentoConfigError({
+ *   service: 'hello',
+ *   field: 'workers',
+ *   problem: 'must be a positive integer or "cpu_count", got 0',
+ *   fix: 'set workers: 1 or more',
+ * })
+ */
+export class BentoConfigError extends Error {
+  override name = 'BentoConfigError'
+  /** The offending field as the user wrote it, e.g. `resources.gpu` or `--workers`. */
+  readonly field: string
+  /** What to change. */
+  readonly fix: string
+
+  constructor(details: { service?: string; field: string; problem: string; fix: string }) {
+    const where = details.service === undefined ? '' : `service "${details.service}": `
+    super(`${where}${details.field} ${details.problem}. Fix: ${details.fix}.`)
+    this.field = details.field
+    this.fix = details.fix
+  }
+}
+
+/**
+ * An error a handler throws to choose the HTTP status and the JSON body's message.
+ * @example
+ * throw new HttpError(404, 'no such model', { model: input.model })
+ */
+export class HttpError extends Error {
+  override name = 'HttpError'
+  readonly status: number
+  /** Extra JSON fields for the response body. */
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(status: number, message: string, details?: Record<string, unknown>) {
+    super(message)
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new RangeError(`HttpError status must be an integer from 400 to 599, got ${status}`)
+    }
+    this.status = status
+    this.details = details
+  }
+}

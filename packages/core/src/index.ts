@@ -1,0 +1,39 @@
+// @bento/core's edge-safe entry: the service model and the server context. Nothing here imports a
+// `node:` module, so a service definition loads on Node, Bun, Deno and edge runtimes.
+export {
+  type GatherTransport,
+  localAnswer,
+  serverContext,
+  setGatherTransport,
+  setWorkerStatus,
+  type WorkerStatus,
+} from './context.ts'
+export { environment, readEnv } from './env.ts'
+export { BentoConfigError, HttpError } from './errors.ts'
+export { type Lifecycle, lifecycle } from './lifecycle.ts'
+export {
+  isStandardSchema,
+  type SchemaIssue,
+  type StandardSchemaV1,
+  type Validation,
+  validate,
+} from './schema.ts'
+export {
+  type ApiContext,
+  type ApiDefinition,
+  api,
+  type BatchApi,
+  DEFAULTS,
+  isService,
+  type NormalizedApi,
+  type NormalizedConfig,
+  type Resources,
+  type RestartPolicy,
+  type Service,
+  type ServiceConfig,
+  type SingleApi,
+  service,
+  type Traffic,
+  type WorkerInfo,
+} from './service.ts'
+export { formatBytes, parseBytes } from './units.ts'
