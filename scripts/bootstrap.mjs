@@ -31,10 +31,10 @@ function run(command, commandArgs, what) {
 }
 
 function pnpm(pnpmArgs, what) {
-  // A matching global pnpm saves npx's start-up; any other version would rewrite the lockfile.
-  const global = spawnSync('pnpm', ['--version'], { encoding: 'utf8' })
-  if (global.status === 0 && global.stdout.trim() === pnpmVersion)
-    return run('pnpm', pnpmArgs, what)
+  // pnpm is a devDependency so that turbo (which runs through the package manager) finds it on
+  // PATH; before the first install it comes from npx, pinned to the same version.
+  const local = join(root, 'node_modules/.bin/pnpm')
+  if (existsSync(local)) return run(local, pnpmArgs, what)
   return run('npx', ['--yes', `pnpm@${pnpmVersion}`, ...pnpmArgs], what)
 }
 
@@ -55,6 +55,9 @@ if (major < 20 || (major === 20 && minor < 17)) {
 }
 
 if (!installed()) pnpm(['install', '--frozen-lockfile'], 'install the workspace with pnpm')
+// turbo runs tasks through pnpm, so node_modules/.bin must be on PATH even when this script is
+// started directly rather than through npm.
+process.env.PATH = `${join(root, 'node_modules/.bin')}:${process.env.PATH}`
 if (!args.has('--no-build'))
   run(
     join(root, 'node_modules/.bin/turbo'),
