@@ -10,7 +10,22 @@ export {
 } from './context.ts'
 export { environment, readEnv } from './env.ts'
 export { BentoConfigError, HttpError } from './errors.ts'
+export {
+  allocateGpus,
+  type GpuAllocation,
+  type GpuDevice,
+  type GpuPool,
+  type GpuSlots,
+  gpuPool,
+  gpuSlots,
+} from './gpu.ts'
 export { type Lifecycle, lifecycle } from './lifecycle.ts'
+export {
+  type PlanOptions,
+  plan,
+  type WorkerAssignment,
+  type WorkerPlan,
+} from './plan.ts'
 export {
   isStandardSchema,
   type SchemaIssue,
@@ -36,4 +51,5 @@ export {
   type Traffic,
   type WorkerInfo,
 } from './service.ts'
+export { THREAD_ENVS, threadEnv } from './threads.ts'
 export { formatBytes, parseBytes } from './units.ts'

@@ -542,15 +542,21 @@ function seconds(value: number | undefined, fallback: number, field: string, fai
       `use e.g. ${field.split('.').pop()}: ${fallback}`
     )
   }
-  // BentoML counts these in seconds; a value this large was almost surely meant in milliseconds.
-  if (value > 86_400) {
+  // BentoML counts these in seconds. Over a day, or a whole multiple of 1000 from 5000 up (30000,
+  // 60000: JavaScript's millisecond timeouts), was almost surely meant in milliseconds.
+  if (value > 86_400 || (value >= 5_000 && value % 1_000 === 0)) {
+    const span = value > 86_400 ? 'over a day' : `over ${plural(Math.floor(value / 3600), 'hour')}`
     fail(
       field,
-      `is ${value} seconds (over a day)`,
+      `is ${value} seconds (${span})`,
       `it is in seconds, as in BentoML: write ${value / 1000} for ${value} ms`
     )
   }
   return value
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`
 }
 
 function isPositive(value: unknown): value is number {
