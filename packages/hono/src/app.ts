@@ -1,0 +1,275 @@
+// `toHono`: a service as a Hono app. Routes are registered in an order that matters when the app is
+// mounted into another: APIs first, then the operational routes, then a `405` for each API route
+// hit with another method, and last a catch-all `404`, so that unknown paths under the mount point
+// still get JSON (Hono's `route()` carries routes over, not `notFound`).
+import { type NormalizedApi, type Service, validate } from '@bento/core'
+import { type Context, Hono } from 'hono'
+import { Call, HandlerContext } from './context.ts'
+import { createDispatch, type Dispatch } from './dispatch.ts'
+import { docsRoutes } from './docs.ts'
+import {
+  describeError,
+  type ErrorHandling,
+  errorResponse,
+  flattenIssues,
+  invalidInput,
+  jsonResponse,
+  ResponseError,
+} from './errors.ts'
+import { healthRoutes, metricsRoute } from './health.ts'
+import type { ApiMetrics } from './metrics.ts'
+import { type ResolvedOptions, resolveOptions, type ToHonoOptions } from './options.ts'
+import { inputError, readInput, requestIdOf } from './request.ts'
+import { runtimeOf, type ServiceRuntime } from './runtime.ts'
+import { closeIterator, isAsyncIterable, streamBody } from './stream.ts'
+import { acquire, withTimeout } from './traffic.ts'
+
+/**
+ * A Hono app serving `service`: each API at its route, `/livez`, `/healthz`, `/readyz`,
+ * `/metrics`, the OpenAPI document at `/docs.json` and Swagger UI at `/`. Use it as the default
+ * export on Bun, Deno and Cloudflare Workers, with `serve()` from @hono/node-server on Node, or
+ * mount it: `app.route('/ml', toHono(service))`.
+ * @example
+ * import { toHono } from '@bento/hono'
+ * import service from './service.ts'
+ *
+ * export default toHono(service)
+ */
+export function toHono<State>(service: Service<State>, options?: ToHonoOptions): Hono {
+  const settings = resolveOptions(options)
+  const runtime = runtimeOf(service as Service<unknown>)
+  const app = new Hono()
+
+  const methodsByRoute = new Map<string, string[]>()
+  for (const api of service.apis) {
+    app.on(api.method, api.route, apiHandler(api, runtime, settings))
+    methodsByRoute.set(api.route, [...(methodsByRoute.get(api.route) ?? []), api.method])
+  }
+  if (settings.health) healthRoutes(app, runtime)
+  if (settings.metrics) metricsRoute(app, runtime)
+  if (settings.docs) docsRoutes(app, service as Service<unknown>, settings)
+
+  for (const [route, methods] of methodsByRoute) {
+    const allow = (methods.includes('GET') ? [...methods, 'HEAD'] : methods).join(', ')
+    app.all(route, (c) => {
+      const requestId = requestIdOf(c)
+      const error = `${c.req.method} is not allowed on ${c.req.path}; use ${allow}`
+      return jsonResponse(c, { error, requestId }, 405, { allow, 'x-request-id': requestId })
+    })
+  }
+  const notFound = (c: Context) => {
+    const requestId = requestIdOf(c)
+    const error = `no route ${c.req.method} ${c.req.path}`
+    return jsonResponse(c, { error, requestId }, 404, { 'x-request-id': requestId })
+  }
+  app.all('*', notFound)
+  app.notFound(notFound)
+  return app
+}
+
+/** What the handler of one API needs for every request, computed once. */
+interface ApiPlan {
+  api: NormalizedApi
+  runtime: ServiceRuntime
+  metrics: ApiMetrics
+  dispatch: Dispatch
+  /** `traffic.timeout` in seconds. */
+  timeout: number
+  bodyLimit: number
+  how: ErrorHandling
+  checkOutput: ((output: unknown) => Promise<unknown>) | undefined
+}
+
+function apiHandler(api: NormalizedApi, runtime: ServiceRuntime, settings: ResolvedOptions) {
+  const metrics = runtime.metrics.apis.get(api.name)!
+  const plan: ApiPlan = {
+    api,
+    runtime,
+    metrics,
+    dispatch: createDispatch(api, metrics),
+    timeout: runtime.service.settings.traffic.timeout,
+    bodyLimit: settings.bodyLimit,
+    how: { dev: settings.dev, api: api.name, onError: settings.onError },
+    checkOutput: settings.dev && api.output !== undefined ? outputChecker(api) : undefined,
+  }
+  const { lifecycle, limiter } = runtime
+  const { timeout, bodyLimit, how } = plan
+  const schema = api.input?.['~standard']
+  // One async function per request (no helper awaited in between): on a fast handler the
+  // adapter's own promises and allocations are most of what it adds to a hand-written route.
+  return async (c: Context): Promise<Response> => {
+    const requestId = requestIdOf(c)
+    const call = new Call(requestId, c.req.raw, runtime, metrics)
+    let response: Response
+    try {
+      let input: unknown
+      try {
+        input = await readInput(c, api.method, bodyLimit)
+      } catch (error) {
+        throw inputError(error)
+      }
+      if (schema !== undefined) {
+        let result = schema.validate(input)
+        if (result instanceof Promise) result = await result
+        if (result.issues !== undefined) throw invalidInput(flattenIssues(result.issues))
+        input = result.value
+      }
+      const state = lifecycle.started ? lifecycle.state : await lifecycle.start()
+      const ctx = new HandlerContext(lifecycle.worker, state, c.req.raw.headers, call)
+
+      if (limiter !== undefined) {
+        if (!limiter.tryAcquire()) {
+          await acquire(limiter, call.left(timeout), c.req.raw.signal, timeout)
+        }
+        call.takeSlot()
+      }
+
+      // From here the handler's settling frees the call, not this request's answer.
+      call.handedOver = true
+      let output: unknown
+      try {
+        output = plan.dispatch(input, ctx)
+      } catch (error) {
+        call.finish()
+        throw error
+      }
+      if (output instanceof Promise) {
+        let timedOut = false
+        output.then((value) => {
+          if (!isAsyncIterable(value)) call.finish()
+          // A stream nobody will read: close it so its `finally` runs, then free the slot.
+          else if (timedOut) closeIterator(value[Symbol.asyncIterator]()).then(call.finisher)
+        }, call.finisher)
+        output = await deadline(output, call, plan, () => {
+          timedOut = true
+        })
+      } else if (!isAsyncIterable(output)) {
+        call.finish()
+      }
+
+      if (isAsyncIterable(output)) response = await stream(c, output, call, plan)
+      else {
+        if (plan.checkOutput !== undefined) output = await plan.checkOutput(output)
+        response = respond(c, output, requestId)
+      }
+    } catch (error) {
+      if (!call.handedOver) call.finish()
+      response = errorResponse(c, error, requestId, how)
+    }
+    metrics.done(response.status, (performance.now() - call.arrived) / 1000)
+    return response
+  }
+}
+
+/** `work`, or a `504` once the request's time is up, aborting the handler's signal. */
+function deadline<T>(
+  work: Promise<T>,
+  call: Call,
+  plan: ApiPlan,
+  onTimeout: () => void
+): Promise<T> {
+  return withTimeout(
+    work,
+    call.left(plan.timeout),
+    () => {
+      onTimeout()
+      call.abort(new DOMException(`the request timed out after ${plan.timeout} s`, 'TimeoutError'))
+    },
+    plan.timeout
+  )
+}
+
+async function stream(
+  c: Context,
+  iterable: AsyncIterable<unknown>,
+  call: Call,
+  plan: ApiPlan
+): Promise<Response> {
+  const { requestId } = call
+  const iterator = iterable[Symbol.asyncIterator]()
+  // The first chunk is awaited before answering, under the timeout: an error thrown before it
+  // (an HttpError, say) still gets its own status instead of an error event in a 200 stream.
+  let first: IteratorResult<unknown>
+  let timedOut = false
+  const pending = iterator.next()
+  try {
+    first = await deadline(pending, call, plan, () => {
+      timedOut = true
+    })
+  } catch (error) {
+    if (timedOut) {
+      pending
+        .then(
+          () => closeIterator(iterator),
+          () => {}
+        )
+        .then(call.finisher)
+    } else call.finish()
+    throw error
+  }
+  if (c.req.raw.method === 'HEAD') {
+    // Hono answers HEAD with the GET handler's headers and drops the body unread, which would
+    // leave the handler suspended (and its slot taken) for good: close it now.
+    await closeIterator(iterator)
+    call.finish()
+    const mode =
+      plan.api.stream === 'sse' ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8'
+    return c.body(null, 200, { 'content-type': mode, 'x-request-id': requestId })
+  }
+  const { body, headers } = streamBody(iterator, first, {
+    mode: plan.api.stream,
+    check: plan.checkOutput,
+    errorEvent: (error) => describeError(error, requestId, plan.how).body,
+    abort: (reason) => call.abort(reason),
+    end: call.finisher,
+  })
+  return c.body(body, 200, { ...headers, 'x-request-id': requestId })
+}
+
+function respond(c: Context, output: unknown, requestId: string): Response {
+  if (output instanceof Response) {
+    // A handler's own Response may have immutable headers (one from fetch, say).
+    const response = new Response(output.body, output)
+    response.headers.set('x-request-id', requestId)
+    return response
+  }
+  if (output instanceof Blob) {
+    const type = output.type || 'application/octet-stream'
+    return c.body(output.stream(), 200, { 'content-type': type, 'x-request-id': requestId })
+  }
+  if (output instanceof ArrayBuffer || ArrayBuffer.isView(output)) {
+    const bytes =
+      output instanceof ArrayBuffer
+        ? new Uint8Array(output)
+        : new Uint8Array(output.buffer, output.byteOffset, output.byteLength)
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': 'application/octet-stream',
+      'x-request-id': requestId,
+    })
+  }
+  // Setting the header on the finished response is cheaper than handing Hono a second header
+  // (which builds an extra Headers object per request).
+  const response = c.json((output ?? null) as object)
+  response.headers.set('x-request-id', requestId)
+  return response
+}
+
+// In development an output that breaks its schema is a bug in the handler: a 500 that names the
+// API and lists the issues, rather than a client failing later on a malformed answer.
+function outputChecker(api: NormalizedApi) {
+  const schema = api.output!
+  return async (output: unknown): Promise<unknown> => {
+    if (output instanceof Response || output instanceof Blob) return output
+    const result = await validate(schema, output)
+    // The output is sent as the handler made it, never as the schema transformed it: development
+    // and production must answer the same.
+    if (result.ok) return output
+    throw new ResponseError(
+      500,
+      `the output of API "${api.name}" does not match its output schema`,
+      {
+        issues: result.issues,
+      }
+    )
+  }
+}

@@ -1,0 +1,127 @@
+// What one request carries through the adapter: the `ctx` its handler gets, and the `Call` behind
+// it (deadline, abort switch, and claim on the API's concurrency slot and in-flight count). Two
+// objects per request and no closures on the fast path: on a quick handler these allocations are a
+// visible part of what the adapter adds to a hand-written route.
+import type { ApiContext, WorkerInfo } from '@bento/core'
+import type { ApiMetrics } from './metrics.ts'
+import type { ServiceRuntime } from './runtime.ts'
+
+/**
+ * One request in flight: counted in its API's in-flight gauge from arrival, holding a concurrency
+ * slot once admitted, until `finish`, which runs when the handler has really returned (or its
+ * stream ended), however early the client got its answer. Also the handler's abort signal, created
+ * on first read (most handlers never look at it, and an AbortController per request is measurable),
+ * aborted when the client goes away (the request's own signal) or the request times out.
+ * @example
+ * const call = new Call(requestId, c.req.raw, runtime, metrics)
+ * call.takeSlot(); ...; call.finish()
+ */
+export class Call {
+  /** When the request arrived (`performance.now()`). */
+  readonly arrived = performance.now()
+  /** Set once the handler runs: from then on the handler's settling calls `finish`, not the request. */
+  handedOver = false
+  readonly #request: Request
+  readonly #runtime: ServiceRuntime
+  readonly #metrics: ApiMetrics
+  #slot = false
+  #done = false
+  #controller: AbortController | undefined
+  #aborted = false
+  #reason: unknown
+  #finisher: (() => void) | undefined
+
+  constructor(
+    readonly requestId: string,
+    request: Request,
+    runtime: ServiceRuntime,
+    metrics: ApiMetrics
+  ) {
+    this.#request = request
+    this.#runtime = runtime
+    this.#metrics = metrics
+    metrics.inFlight++
+  }
+
+  /** The handler's signal. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController()
+      this.#controller = controller
+      if (this.#aborted) controller.abort(this.#reason)
+      else {
+        const upstream = this.#request.signal
+        if (upstream.aborted) controller.abort(upstream.reason)
+        else
+          upstream.addEventListener('abort', () => controller.abort(upstream.reason), {
+            once: true,
+          })
+      }
+    }
+    return this.#controller.signal
+  }
+
+  /** Aborts the handler's signal with `reason` (once). */
+  abort(reason: unknown): void {
+    if (this.#aborted) return
+    this.#aborted = true
+    this.#reason = reason
+    this.#controller?.abort(reason)
+  }
+
+  /** Milliseconds left of a `timeout` (in seconds) counted from arrival. */
+  left(timeout: number): number {
+    return timeout * 1000 - (performance.now() - this.arrived)
+  }
+
+  /** Records that the request now holds a concurrency slot. */
+  takeSlot(): void {
+    this.#slot = true
+  }
+
+  /** Frees the slot and leaves the in-flight count; later calls do nothing. */
+  finish(): void {
+    if (this.#done) return
+    this.#done = true
+    if (this.#slot) this.#runtime.limiter!.release()
+    this.#metrics.inFlight--
+  }
+
+  /** `finish` as a callback, made only where one is needed. */
+  get finisher(): () => void {
+    this.#finisher ??= () => this.finish()
+    return this.#finisher
+  }
+}
+
+/**
+ * A handler's `ctx`: the worker, the request, and its call's signal.
+ * @example
+ * const ctx = new HandlerContext(lifecycle.worker, state, request.headers, call)
+ */
+export class HandlerContext implements ApiContext {
+  readonly workerIndex: number
+  readonly workerCount: number
+  readonly gpus: string[]
+  readonly threads: number
+  readonly requestId: string
+  readonly #call: Call
+
+  constructor(
+    worker: WorkerInfo,
+    readonly state: unknown,
+    readonly headers: Headers,
+    call: Call
+  ) {
+    this.workerIndex = worker.workerIndex
+    this.workerCount = worker.workerCount
+    this.gpus = worker.gpus
+    this.threads = worker.threads
+    this.requestId = call.requestId
+    this.#call = call
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal
+  }
+}

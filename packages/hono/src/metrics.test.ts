@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import {
+  ApiMetrics,
+  Histogram,
+  mergeSnapshots,
+  renderPrometheus,
+  type WorkerSnapshot,
+} from './metrics.ts'
+
+describe('Histogram', () => {
+  it('counts each value in the first bucket whose bound is at least the value', () => {
+    const h = new Histogram([0.1, 1])
+    for (const v of [0.05, 0.1, 0.5, 1, 7]) h.observe(v)
+    expect(h.data()).toEqual({ counts: [2, 2, 1], sum: 8.65, count: 5 })
+  })
+})
+
+describe('mergeSnapshots', () => {
+  it('sums counters, histograms, gauges and the queue; keeps APIs only one side has', () => {
+    const a = new ApiMetrics(true)
+    a.done(200, 0.01)
+    a.batch!.observe(1)
+    a.inFlight = 2
+    const b = new ApiMetrics(true)
+    b.done(200, 0.02)
+    b.done(500, 3)
+    b.batch!.observe(4)
+    b.inFlight = 1
+    const merged = mergeSnapshots([
+      { apis: { x: a.snapshot() }, queue: 1 },
+      { apis: { x: b.snapshot(), y: new ApiMetrics(false).snapshot() }, queue: 2 },
+    ])
+    expect(merged.queue).toBe(3)
+    expect(Object.keys(merged.apis)).toEqual(['x', 'y'])
+    expect(merged.apis.x!.requests).toEqual({ 200: 2, 500: 1 })
+    expect(merged.apis.x!.latency.count).toBe(3)
+    expect(merged.apis.x!.latency.sum).toBeCloseTo(3.03)
+    expect(merged.apis.x!.batch!.count).toBe(2)
+    expect(merged.apis.x!.inFlight).toBe(3)
+  })
+})
+
+describe('renderPrometheus', () => {
+  const worker = (index: number, inFlight: number): WorkerSnapshot => {
+    const api = new ApiMetrics(false)
+    api.done(200, 0.2)
+    api.inFlight = inFlight
+    return { worker: index, services: { s: { apis: { predict: api.snapshot() }, queue: 0 } } }
+  }
+
+  it('writes HELP and TYPE before each family and cumulative buckets ending in +Inf', () => {
+    const text = renderPrometheus('s', [worker(1, 0)])
+    expect(text).toContain(
+      '# HELP bento_requests_total API requests answered, by API and HTTP status.\n# TYPE bento_requests_total counter\nbento_requests_total{service="s",api="predict",status="200"} 1\n'
+    )
+    expect(text).toContain(
+      'bento_request_duration_seconds_bucket{service="s",api="predict",le="0.1"} 0\n'
+    )
+    expect(text).toContain(
+      'bento_request_duration_seconds_bucket{service="s",api="predict",le="0.25"} 1\n'
+    )
+    expect(text).toContain(
+      'bento_request_duration_seconds_bucket{service="s",api="predict",le="+Inf"} 1\n'
+    )
+    expect(text).toContain('bento_request_duration_seconds_sum{service="s",api="predict"} 0.2\n')
+    expect(text).not.toContain('worker=')
+    expect(text.endsWith('\n')).toBe(true)
+  })
+
+  it('labels in-flight requests by worker only when several workers answered', () => {
+    const text = renderPrometheus('s', [worker(1, 2), worker(2, 5)])
+    expect(text).toContain('bento_requests_in_flight{service="s",api="predict"} 7\n')
+    expect(text).toContain('bento_worker_requests_in_flight{service="s",worker="2"} 5\n')
+    expect(text).toContain('bento_workers{service="s"} 2\n')
+  })
+
+  it('ignores workers that do not serve the service', () => {
+    const text = renderPrometheus('other', [worker(1, 0)])
+    expect(text).toContain('bento_workers{service="other"} 0\n')
+    expect(text).not.toContain('predict')
+  })
+})

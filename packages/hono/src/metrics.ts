@@ -1,0 +1,289 @@
+// A small metrics registry, dependency-free so it runs on edge runtimes. Each worker keeps plain
+// counters; a scrape gathers every worker's snapshot (plain JSON, so it crosses the supervisor's
+// IPC), sums them, and renders the Prometheus text format (version 0.0.4).
+
+/** Upper bounds of the latency histogram, in seconds. */
+export const LATENCY_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+] as const
+
+/** Upper bounds of the batch size histogram. */
+export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256] as const
+
+/** A histogram as JSON: the count in each bucket (not cumulative; the last is `+Inf`), sum, count. */
+export interface HistogramData {
+  counts: number[]
+  sum: number
+  count: number
+}
+
+/** One API's figures in one worker (or summed over workers). */
+export interface ApiSnapshot {
+  /** Responses by HTTP status. */
+  requests: Record<string, number>
+  latency: HistogramData
+  inFlight: number
+  /** Present for batchable APIs. */
+  batch?: HistogramData
+}
+
+/** One service's figures. */
+export interface ServiceSnapshot {
+  apis: Record<string, ApiSnapshot>
+  queue: number
+}
+
+/** What one worker answers to `gather('metrics')`: every service it serves, by name. */
+export interface WorkerSnapshot {
+  worker: number
+  services: Record<string, ServiceSnapshot>
+}
+
+/**
+ * A histogram with fixed upper bounds.
+ * @example
+ * const h = new Histogram([0.1, 1]); h.observe(0.5); h.data() // { counts: [0, 1, 0], sum: 0.5, count: 1 }
+ */
+export class Histogram {
+  readonly counts: number[]
+  sum = 0
+  count = 0
+
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = new Array<number>(bounds.length + 1).fill(0)
+  }
+
+  /**
+   * Records one value.
+   * @example
+   * latency.observe(0.012)
+   */
+  observe(value: number): void {
+    const { bounds } = this
+    let i = 0
+    while (i < bounds.length && value > bounds[i]!) i++
+    this.counts[i]!++
+    this.sum += value
+    this.count++
+  }
+
+  /**
+   * A JSON copy.
+   * @example
+   * const copy = latency.data()
+   */
+  data(): HistogramData {
+    return { counts: [...this.counts], sum: this.sum, count: this.count }
+  }
+}
+
+/**
+ * The figures of one API in this worker.
+ * @example
+ * const m = new ApiMetrics(false); m.inFlight++; m.done(200, 0.01)
+ */
+export class ApiMetrics {
+  readonly requests = new Map<number, number>()
+  readonly latency = new Histogram(LATENCY_BUCKETS)
+  readonly batch: Histogram | undefined
+  inFlight = 0
+
+  constructor(batchable: boolean) {
+    this.batch = batchable ? new Histogram(BATCH_BUCKETS) : undefined
+  }
+
+  /**
+   * Counts a response with `status` that took `seconds` from the request's arrival.
+   * @example
+   * metrics.done(200, 0.012)
+   */
+  done(status: number, seconds: number): void {
+    this.requests.set(status, (this.requests.get(status) ?? 0) + 1)
+    this.latency.observe(seconds)
+  }
+
+  /**
+   * A JSON copy.
+   * @example
+   * const copy = metrics.snapshot()
+   */
+  snapshot(): ApiSnapshot {
+    const out: ApiSnapshot = {
+      requests: Object.fromEntries([...this.requests].map(([status, n]) => [String(status), n])),
+      latency: this.latency.data(),
+      inFlight: this.inFlight,
+    }
+    if (this.batch) out.batch = this.batch.data()
+    return out
+  }
+}
+
+/**
+ * The figures of one service in this worker.
+ * @example
+ * const metrics = new ServiceMetrics(service.apis, () => limiter?.queued ?? 0)
+ */
+export class ServiceMetrics {
+  readonly apis = new Map<string, ApiMetrics>()
+
+  constructor(
+    apis: ReadonlyArray<{ name: string; batchable?: boolean }>,
+    private readonly queueDepth: () => number
+  ) {
+    for (const api of apis) this.apis.set(api.name, new ApiMetrics(api.batchable === true))
+  }
+
+  /**
+   * A JSON copy.
+   * @example
+   * const copy = metrics.snapshot()
+   */
+  snapshot(): ServiceSnapshot {
+    const apis: Record<string, ApiSnapshot> = {}
+    for (const [name, api] of this.apis) apis[name] = api.snapshot()
+    return { apis, queue: this.queueDepth() }
+  }
+}
+
+/**
+ * Sums snapshots of one service from several workers (or several copies in one worker).
+ * @example
+ * const total = mergeSnapshots(workers.map((w) => w.services.hello!))
+ */
+export function mergeSnapshots(snapshots: ReadonlyArray<ServiceSnapshot>): ServiceSnapshot {
+  const apis: Record<string, ApiSnapshot> = {}
+  let queue = 0
+  for (const snapshot of snapshots) {
+    queue += snapshot.queue
+    for (const [name, api] of Object.entries(snapshot.apis)) {
+      const into = apis[name]
+      if (into === undefined) {
+        apis[name] = structuredClone(api)
+        continue
+      }
+      for (const [status, n] of Object.entries(api.requests)) {
+        into.requests[status] = (into.requests[status] ?? 0) + n
+      }
+      addHistogram(into.latency, api.latency)
+      if (api.batch) {
+        if (into.batch) addHistogram(into.batch, api.batch)
+        else into.batch = structuredClone(api.batch)
+      }
+      into.inFlight += api.inFlight
+    }
+  }
+  return { apis, queue }
+}
+
+function addHistogram(into: HistogramData, from: HistogramData): void {
+  from.counts.forEach((n, i) => {
+    into.counts[i] = (into.counts[i] ?? 0) + n
+  })
+  into.sum += from.sum
+  into.count += from.count
+}
+
+/**
+ * The Prometheus text exposition (format 0.0.4) of `service`, summed over `workers`; worker-level
+ * in-flight counts get a `worker` label when more than one worker answered.
+ * @example
+ * const text = renderPrometheus('hello', await serverContext.gather('metrics'))
+ */
+export function renderPrometheus(service: string, workers: ReadonlyArray<WorkerSnapshot>): string {
+  const own = workers.filter((w) => w.services[service] !== undefined)
+  const total = mergeSnapshots(own.map((w) => w.services[service]!))
+  const base = { service }
+  const apis = Object.entries(total.apis)
+  const out: string[] = []
+
+  family(out, 'bento_requests_total', 'counter', 'API requests answered, by API and HTTP status.')
+  for (const [api, m] of apis) {
+    for (const [status, n] of Object.entries(m.requests)) {
+      out.push(sample('bento_requests_total', { ...base, api, status }, n))
+    }
+  }
+
+  family(
+    out,
+    'bento_request_duration_seconds',
+    'histogram',
+    'Seconds from a request arriving to its response being complete, by API.'
+  )
+  for (const [api, m] of apis) {
+    histogram(out, 'bento_request_duration_seconds', { ...base, api }, LATENCY_BUCKETS, m.latency)
+  }
+
+  family(out, 'bento_requests_in_flight', 'gauge', 'Requests being handled or queued, by API.')
+  for (const [api, m] of apis)
+    out.push(sample('bento_requests_in_flight', { ...base, api }, m.inFlight))
+
+  family(out, 'bento_queue_depth', 'gauge', 'Requests waiting for a concurrency slot.')
+  out.push(sample('bento_queue_depth', base, total.queue))
+
+  const batched = apis.filter(([, m]) => m.batch !== undefined)
+  if (batched.length > 0) {
+    family(out, 'bento_batch_size', 'histogram', 'Inputs per call of a batchable API handler.')
+    for (const [api, m] of batched) {
+      histogram(out, 'bento_batch_size', { ...base, api }, BATCH_BUCKETS, m.batch!)
+    }
+  }
+
+  family(out, 'bento_workers', 'gauge', 'Workers that answered this scrape.')
+  out.push(sample('bento_workers', base, own.length))
+
+  if (own.length > 1) {
+    family(
+      out,
+      'bento_worker_requests_in_flight',
+      'gauge',
+      'Requests being handled or queued, by worker (to spot an uneven load).'
+    )
+    for (const w of own) {
+      const inFlight = Object.values(w.services[service]!.apis).reduce((n, m) => n + m.inFlight, 0)
+      out.push(
+        sample('bento_worker_requests_in_flight', { ...base, worker: String(w.worker) }, inFlight)
+      )
+    }
+  }
+  return `${out.join('\n')}\n`
+}
+
+/** The Content-Type of the text exposition format. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+function family(out: string[], name: string, type: string, help: string): void {
+  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+}
+
+function histogram(
+  out: string[],
+  name: string,
+  labels: Record<string, string>,
+  bounds: readonly number[],
+  data: HistogramData
+): void {
+  let cumulative = 0
+  bounds.forEach((bound, i) => {
+    cumulative += data.counts[i] ?? 0
+    out.push(sample(`${name}_bucket`, { ...labels, le: String(bound) }, cumulative))
+  })
+  out.push(sample(`${name}_bucket`, { ...labels, le: '+Inf' }, data.count))
+  out.push(sample(`${name}_sum`, labels, data.sum))
+  out.push(sample(`${name}_count`, labels, data.count))
+}
+
+function sample(name: string, labels: Record<string, string>, value: number): string {
+  const pairs = Object.entries(labels).map(([key, v]) => `${key}="${escapeLabel(v)}"`)
+  return `${name}{${pairs.join(',')}} ${formatValue(value)}`
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN'
+  if (value === Number.POSITIVE_INFINITY) return '+Inf'
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf'
+  return String(value)
+}

@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEFAULT_OPTIONS, resolveOptions } from './options.ts'
+
+describe('resolveOptions', () => {
+  const env = { ...process.env }
+  afterEach(() => {
+    process.env = { ...env }
+  })
+
+  it('applies the defaults', () => {
+    delete process.env.NODE_ENV
+    delete process.env.BENTO_ENV
+    expect(resolveOptions()).toMatchObject({
+      bodyLimit: DEFAULT_OPTIONS.bodyLimit,
+      dev: false,
+      docs: true,
+      metrics: true,
+      health: true,
+      basePath: undefined,
+      openapi: { version: '0.0.0' },
+    })
+    expect(DEFAULT_OPTIONS.bodyLimit).toBe(10 * 1024 * 1024)
+  })
+
+  it('turns development mode on from NODE_ENV or BENTO_ENV', () => {
+    process.env.BENTO_ENV = 'development'
+    expect(resolveOptions().dev).toBe(true)
+    expect(resolveOptions({ dev: false }).dev).toBe(false)
+  })
+
+  it('reads sizes and trims the base path', () => {
+    expect(resolveOptions({ bodyLimit: '1Mi', basePath: '/ml/' })).toMatchObject({
+      bodyLimit: 1024 * 1024,
+      basePath: '/ml',
+    })
+  })
+
+  it('refuses a bad size or base path', () => {
+    expect(() => resolveOptions({ bodyLimit: 'lots' })).toThrow(/bodyLimit/)
+    expect(() => resolveOptions({ basePath: 'ml' })).toThrow(/basePath/)
+  })
+})

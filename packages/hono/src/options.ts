@@ -1,0 +1,122 @@
+// Every option of `toHono` and its default, merged in one place so the rest of the package reads a
+// complete, validated settings object.
+import { parseBytes, readEnv, type StandardSchemaV1 } from '@bento/core'
+
+/**
+ * A JSON Schema object, as OpenAPI 3.1 embeds it.
+ * @example
+ * const schema: JsonSchema = { type: 'object', properties: { name: { type: 'string' } } }
+ */
+export type JsonSchema = Record<string, unknown>
+
+/**
+ * Options of `toHono`. Every field is optional; `DEFAULT_OPTIONS` lists the defaults.
+ * @example
+ * const options: ToHonoOptions = { bodyLimit: '50Mi', docs: false, openapi: { version: '1.2.0' } }
+ */
+export interface ToHonoOptions {
+  /**
+   * Largest request body accepted, in bytes or as a size such as `'10Mi'`; bigger bodies get `413`
+   * before they are read. Default 10 MiB.
+   */
+  bodyLimit?: number | string
+  /**
+   * Development mode: outputs are validated against their schema and `500` responses carry the
+   * error's message and stack. Default: true when `NODE_ENV` or `BENTO_ENV` is `development`.
+   */
+  dev?: boolean
+  /** Serve the OpenAPI document at `/docs.json` and Swagger UI at `/`. Default true. */
+  docs?: boolean
+  /** Serve Prometheus metrics at `/metrics`. Default true. */
+  metrics?: boolean
+  /** Serve `/livez`, `/healthz` and `/readyz`. Default true. */
+  health?: boolean
+  /**
+   * The public path prefix the app is reached under, for the docs page and the OpenAPI `servers`
+   * entry. Default: found from each request's path, which is right when mounted with
+   * `app.route('/ml', ...)`; set it when a proxy strips a prefix before the request arrives.
+   */
+  basePath?: string
+  /** `info` of the OpenAPI document. Default: the service's name, version `0.0.0`. */
+  openapi?: { title?: string; version?: string; description?: string }
+  /**
+   * Turns a schema into JSON Schema for the docs, for a library the built-in conversion does not
+   * know (zod, valibot, arktype and any Standard JSON Schema library are known). Return
+   * `undefined` to fall back to the built-in conversion.
+   */
+  toJsonSchema?: (schema: StandardSchemaV1, io: 'input' | 'output') => JsonSchema | undefined
+  /** Called with every error that becomes a `500`, for logging. Default: `console.error`. */
+  onError?: (error: unknown, info: { requestId: string; api: string }) => void
+}
+
+/** The options with every default applied. */
+export interface ResolvedOptions {
+  bodyLimit: number
+  dev: boolean
+  docs: boolean
+  metrics: boolean
+  health: boolean
+  basePath: string | undefined
+  openapi: { title: string | undefined; version: string; description: string | undefined }
+  toJsonSchema: ToHonoOptions['toJsonSchema']
+  onError: NonNullable<ToHonoOptions['onError']>
+}
+
+/**
+ * The defaults of `toHono`'s options, in one place.
+ * @example
+ * DEFAULT_OPTIONS.bodyLimit // 10485760 (10 MiB)
+ */
+export const DEFAULT_OPTIONS = {
+  bodyLimit: 10 * 2 ** 20,
+  docs: true,
+  metrics: true,
+  health: true,
+  openapiVersion: '0.0.0',
+} as const
+
+/**
+ * Applies the defaults to `options` and checks them.
+ * @example
+ * const { bodyLimit } = resolveOptions({ bodyLimit: '1Mi' }) // 1048576
+ */
+export function resolveOptions(options: ToHonoOptions = {}): ResolvedOptions {
+  const bodyLimit =
+    options.bodyLimit === undefined ? DEFAULT_OPTIONS.bodyLimit : parseBytes(options.bodyLimit)
+  if (bodyLimit === undefined || !(bodyLimit >= 0)) {
+    throw new TypeError(
+      `toHono: bodyLimit must be a number of bytes or a size such as "10Mi", got ${String(options.bodyLimit)}`
+    )
+  }
+  const basePath = options.basePath === undefined ? undefined : trimSlash(options.basePath)
+  if (basePath !== undefined && basePath !== '' && !basePath.startsWith('/')) {
+    throw new TypeError(`toHono: basePath must start with "/", got ${options.basePath}`)
+  }
+  return {
+    bodyLimit,
+    dev: options.dev ?? isDevelopment(),
+    docs: options.docs ?? DEFAULT_OPTIONS.docs,
+    metrics: options.metrics ?? DEFAULT_OPTIONS.metrics,
+    health: options.health ?? DEFAULT_OPTIONS.health,
+    basePath,
+    openapi: {
+      title: options.openapi?.title,
+      version: options.openapi?.version ?? DEFAULT_OPTIONS.openapiVersion,
+      description: options.openapi?.description,
+    },
+    toJsonSchema: options.toJsonSchema,
+    onError: options.onError ?? logError,
+  }
+}
+
+function isDevelopment(): boolean {
+  return readEnv('NODE_ENV') === 'development' || readEnv('BENTO_ENV') === 'development'
+}
+
+function logError(error: unknown, info: { requestId: string; api: string }): void {
+  console.error(`[bento] ${info.api}: request ${info.requestId} failed:`, error)
+}
+
+function trimSlash(path: string): string {
+  return path.endsWith('/') ? path.slice(0, -1) : path
+}
