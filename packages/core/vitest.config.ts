@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     name: 'core',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['./test/global-setup.ts'],
+    globalSetup: ['./test/global-setup.ts', './test/build-dist.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -1,0 +1,130 @@
+// Bun: each worker binds the public port itself with SO_REUSEPORT, because Bun.serve can't adopt
+// an inherited listening socket (oven-sh/bun#36491 is open). The kernel spreads new connections
+// over the workers' own accept queues by a hash of the client address.
+import process from 'node:process'
+import { claimPort } from '../port.ts'
+import { drainingHandler, sleep } from './draining.ts'
+import type {
+  ChildHandle,
+  ExitStatus,
+  FetchHandler,
+  Listener,
+  Runtime,
+  ServeOptions,
+  SharedPort,
+  Signal,
+  SpawnOptions,
+} from './types.ts'
+
+interface BunSubprocess {
+  pid: number
+  stdout: ReadableStream<Uint8Array>
+  stderr: ReadableStream<Uint8Array>
+  exited: Promise<number>
+  exitCode: number | null
+  signalCode: string | null
+  kill(signal?: string): void
+}
+
+interface BunServer {
+  port: number
+  stop(closeActiveConnections?: boolean): Promise<void>
+}
+
+interface BunGlobal {
+  spawn(options: {
+    cmd: string[]
+    env: Record<string, string>
+    cwd?: string
+    stdin: 'ignore'
+    stdout: 'pipe'
+    stderr: 'pipe'
+  }): BunSubprocess
+  serve(options: {
+    hostname: string
+    port: number
+    reusePort: boolean
+    fetch: FetchHandler
+  }): BunServer
+}
+
+function bun(): BunGlobal {
+  return (globalThis as unknown as { Bun: BunGlobal }).Bun
+}
+
+async function sharePort(host: string, port: number): Promise<SharedPort> {
+  return { port: await claimPort(host, port), fd: undefined, close() {} }
+}
+
+function spawn(options: SpawnOptions): ChildHandle {
+  if (options.listenFd !== undefined) {
+    throw new Error(
+      'Bun workers bind the port themselves (SO_REUSEPORT); listenFd is not supported'
+    )
+  }
+  const child = bun().spawn({
+    cmd: [process.execPath, ...options.execArgv, options.entry],
+    env: options.env,
+    cwd: options.cwd,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const exited = child.exited.then(
+    (): ExitStatus => ({
+      code: child.signalCode ? null : child.exitCode,
+      signal: child.signalCode ?? null,
+    })
+  )
+  return {
+    pid: child.pid,
+    stdout: child.stdout as unknown as AsyncIterable<Uint8Array>,
+    stderr: child.stderr as unknown as AsyncIterable<Uint8Array>,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    },
+    exited,
+  }
+}
+
+function onSignal(signal: Signal, handler: () => void): () => void {
+  process.on(signal, handler)
+  return () => process.off(signal, handler)
+}
+
+async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listener> {
+  if (options.fd !== undefined) {
+    throw new Error('Bun.serve cannot listen on an inherited socket (oven-sh/bun#36491)')
+  }
+  const handler = drainingHandler(fetch)
+  const server = bun().serve({
+    hostname: options.host,
+    port: options.port,
+    reusePort: options.reusePort ?? false,
+    fetch: handler.fetch,
+  })
+  return {
+    port: server.port,
+    async close(graceMs) {
+      handler.drain()
+      await sleep(graceMs)
+      // stop(false) stops accepting, lets requests in flight finish and closes idle keep-alive
+      // connections; it resolves once every connection is gone.
+      await server.stop(false)
+    },
+  }
+}
+
+/**
+ * The Bun adapter: `Bun.spawn` workers, each serving the port with `Bun.serve({ reusePort })`.
+ * @example
+ * const listener = await bunRuntime.serve(app.fetch, { host: '127.0.0.1', port: 3000, reusePort: true })
+ */
+export const bunRuntime: Runtime = {
+  name: 'bun',
+  portSharing: ['reuseport'],
+  sharePort,
+  spawn,
+  onSignal,
+  serve,
+}

@@ -1,0 +1,145 @@
+// Deno: each worker binds the public port itself with SO_REUSEPORT (`--unstable-net`), because
+// Deno can't listen on an inherited socket (denoland/deno#6529). Same trade-offs as Bun.
+import { claimPort } from '../port.ts'
+import { drainingHandler, sleep } from './draining.ts'
+import type {
+  ChildHandle,
+  ExitStatus,
+  FetchHandler,
+  Listener,
+  Runtime,
+  ServeOptions,
+  SharedPort,
+  Signal,
+  SpawnOptions,
+} from './types.ts'
+
+interface DenoChild {
+  pid: number
+  stdout: ReadableStream<Uint8Array>
+  stderr: ReadableStream<Uint8Array>
+  status: Promise<{ code: number; signal: string | null }>
+  kill(signal?: string): void
+}
+
+interface DenoServer {
+  addr: { port: number }
+  shutdown(): Promise<void>
+}
+
+interface DenoGlobal {
+  execPath(): string
+  Command: new (
+    command: string,
+    options: {
+      args: string[]
+      env: Record<string, string>
+      clearEnv: boolean
+      cwd?: string
+      stdin: 'null'
+      stdout: 'piped'
+      stderr: 'piped'
+    }
+  ) => { spawn(): DenoChild }
+  serve(
+    options: { hostname: string; port: number; reusePort: boolean; onListen(): void },
+    handler: FetchHandler
+  ): DenoServer
+  addSignalListener(signal: Signal, handler: () => void): void
+  removeSignalListener(signal: Signal, handler: () => void): void
+}
+
+function deno(): DenoGlobal {
+  return (globalThis as unknown as { Deno: DenoGlobal }).Deno
+}
+
+async function sharePort(host: string, port: number): Promise<SharedPort> {
+  return { port: await claimPort(host, port), fd: undefined, close() {} }
+}
+
+function spawn(options: SpawnOptions): ChildHandle {
+  if (options.listenFd !== undefined) {
+    throw new Error(
+      'Deno workers bind the port themselves (SO_REUSEPORT); listenFd is not supported'
+    )
+  }
+  const child = new (deno().Command)(deno().execPath(), {
+    args: ['run', '--allow-all', '--unstable-net', ...options.execArgv, options.entry],
+    env: options.env,
+    clearEnv: true,
+    cwd: options.cwd,
+    stdin: 'null',
+    stdout: 'piped',
+    stderr: 'piped',
+  }).spawn()
+  let done = false
+  const exited = child.status.then((status): ExitStatus => {
+    done = true
+    return { code: status.signal ? null : status.code, signal: status.signal }
+  })
+  return {
+    pid: child.pid,
+    stdout: child.stdout as unknown as AsyncIterable<Uint8Array>,
+    stderr: child.stderr as unknown as AsyncIterable<Uint8Array>,
+    kill: (signal) => {
+      if (done) return
+      try {
+        child.kill(signal)
+      } catch {
+        // It exited between the check and the kill.
+      }
+    },
+    exited,
+  }
+}
+
+function onSignal(signal: Signal, handler: () => void): () => void {
+  deno().addSignalListener(signal, handler)
+  return () => deno().removeSignalListener(signal, handler)
+}
+
+async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listener> {
+  if (options.fd !== undefined) {
+    throw new Error('Deno cannot listen on an inherited socket (denoland/deno#6529)')
+  }
+  const handler = drainingHandler(fetch)
+  const server = deno().serve(
+    {
+      hostname: options.host,
+      port: options.port,
+      reusePort: options.reusePort ?? false,
+      // Deno prints "Listening on ..." unless told otherwise; the supervisor says it once.
+      onListen() {},
+    },
+    handler.fetch
+  )
+  return {
+    port: server.addr.port,
+    async close(graceMs) {
+      handler.drain()
+      await sleep(graceMs)
+      // Deno 2.9's shutdown() makes the bodies of requests in flight unreadable
+      // (denoland/deno#36809), so it waits for a moment when no handler runs; the port still
+      // takes connections meanwhile, answered with `connection: close`.
+      await handler.idle()
+      // shutdown() stops accepting, lets responses finish and closes the other connections,
+      // including accepted ones whose first request it has not read yet (denoland/deno#31959):
+      // those are reset, a few per restart under load.
+      await server.shutdown()
+    },
+  }
+}
+
+/**
+ * The Deno adapter: `Deno.Command` workers, each serving the port with `Deno.serve({ reusePort })`.
+ * @example
+ * const listener = await denoRuntime.serve(app.fetch, { host: '0.0.0.0', port: 3000 })
+ */
+export const denoRuntime: Runtime = {
+  name: 'deno',
+  portSharing: ['reuseport'],
+  sharePort,
+  spawn,
+  onSignal,
+  serve,
+}

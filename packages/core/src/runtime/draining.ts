@@ -1,0 +1,91 @@
+// Draining for the SO_REUSEPORT runtimes, whose servers close every idle keep-alive connection the
+// moment they stop: for a grace period first, the worker keeps serving and marks each response
+// `connection: close`, so that busy keep-alive clients reconnect (to another worker) after their
+// current response instead of finding their connection closed under a request they just sent.
+import type { FetchHandler } from './types.ts'
+
+type Handler = (request: Request, ...platform: unknown[]) => Response | Promise<Response>
+
+function markClose(response: Response): Response {
+  try {
+    response.headers.set('connection', 'close')
+    return response
+  } catch {
+    // Immutable headers (a Response from fetch() or Response.redirect()): copy it.
+    const copy = new Response(response.body, response)
+    copy.headers.set('connection', 'close')
+    return copy
+  }
+}
+
+/** A fetch handler that can be switched to draining. */
+export interface DrainingHandler {
+  fetch: FetchHandler
+  /** From now on every response says `connection: close`. */
+  drain(): void
+  /** Resolves once no handler call is running (the responses' bodies may still be streaming). */
+  idle(): Promise<void>
+}
+
+/**
+ * Wraps `fetch` so that, once `drain()` was called, every response says `connection: close`, and
+ * counts the handler calls in progress for `idle()`.
+ * @example
+ * const handler = drainingHandler(app.fetch)
+ * Bun.serve({ fetch: handler.fetch })
+ * handler.drain()
+ */
+export function drainingHandler(fetch: FetchHandler): DrainingHandler {
+  let draining = false
+  let running = 0
+  let onIdle: (() => void) | undefined
+  const inner = fetch as Handler
+  const done = () => {
+    running -= 1
+    if (running === 0 && onIdle) {
+      const resolve = onIdle
+      onIdle = undefined
+      resolve()
+    }
+  }
+  const finish = (response: Response) => {
+    done()
+    return draining ? markClose(response) : response
+  }
+  const wrapped: Handler = (request, ...platform) => {
+    running += 1
+    let response: Response | Promise<Response>
+    try {
+      response = inner(request, ...platform)
+    } catch (error) {
+      done()
+      throw error
+    }
+    if (response instanceof Response) return finish(response)
+    return response.then(finish, (error: unknown) => {
+      done()
+      throw error
+    })
+  }
+  return {
+    fetch: wrapped as FetchHandler,
+    drain() {
+      draining = true
+    },
+    idle() {
+      if (running === 0) return Promise.resolve()
+      return new Promise((resolve) => {
+        onIdle = resolve
+      })
+    },
+  }
+}
+
+/**
+ * Resolves after `ms`.
+ * @example
+ * await sleep(100)
+ */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

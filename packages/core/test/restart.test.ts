@@ -1,0 +1,54 @@
+// Crashed workers come back with their index; a crash loop ends the supervisor with the error.
+import { describe, expect, it } from 'vitest'
+import {
+  alive,
+  eventually,
+  findWorkers,
+  info,
+  launchSupervisor,
+  startSupervisor,
+  TARGETS,
+} from './harness.ts'
+
+describe.each(TARGETS)('%s', (target) => {
+  it('restarts a SIGKILLed worker with the same index and a new pid', async () => {
+    const { proc, port } = await startSupervisor(target, { onDeployment: true })
+    const before = await findWorkers(port, [1, 2])
+    const victim = before.get(1)!.pid
+    process.kill(victim, 'SIGKILL')
+    await proc.waitFor(/worker 1: warn: pid \d+ was killed by SIGKILL; restarting in \d+ ms/)
+    const [, newPid] = await proc.waitFor(
+      new RegExp(`worker 1: ready \\(pid (?!${victim}\\))(\\d+)\\)`)
+    )
+    // Only the new process answers for index 1 now; worker 2 was left alone.
+    let back: Awaited<ReturnType<typeof info>> | undefined
+    for (let i = 0; i < 300 && back === undefined; i++) {
+      const answer = await info(port)
+      if (answer.index === 1) back = answer
+    }
+    expect(back).toMatchObject({ index: 1, pid: Number(newPid), slot: 'slot-1', status: 'ready' })
+    expect(alive(victim)).toBe(false)
+    expect(alive(before.get(2)!.pid)).toBe(true)
+    // onDeployment belongs to the deployment, not to each worker start.
+    expect(proc.lines.filter((line) => /onDeployment ran/.test(line))).toHaveLength(1)
+  })
+
+  it('ends with a non-zero code and the worker error after a crash loop', async () => {
+    const proc = launchSupervisor(target, {
+      env: { CRASH_ON_STARTUP: 'model file is corrupt' },
+      restart: { maxRestarts: 2, backoffMs: 10, maxBackoffMs: 40 },
+    })
+    const { code } = await proc.exited
+    expect(code).toBe(1)
+    expect(proc.output).toMatch(
+      /worker \d exited 3 times within 60 s \(restart\.maxRestarts is 2\); its last error: model file is corrupt \(worker \d\)/
+    )
+    // It was restarted with backoff before giving up, and never reported ready.
+    expect(proc.output).toMatch(/restarting in \d+ ms/)
+    expect(proc.output).not.toMatch(/TEST READY/)
+    // Nothing is left behind.
+    const pids = [...proc.output.matchAll(/worker started pid=(\d+)/g)].map((m) => Number(m[1]))
+    expect(pids.length).toBeGreaterThanOrEqual(3)
+    expect(await eventually(() => pids.every((pid) => !alive(pid)), 2000)).toBe(true)
+  })
+})
