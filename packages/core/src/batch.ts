@@ -206,7 +206,10 @@ export class Batcher<In, Out> {
     if (this.queue.length === 0) return
     const { maxBatchSize } = this.options
     const size = Math.min(this.queue.length, maxBatchSize)
-    if (size === maxBatchSize) return this.dispatch(size)
+    if (size === maxBatchSize) {
+      this.dispatch(size)
+      return
+    }
     // The latest moment a batch one larger than now could start and still meet the oldest deadline.
     const oldest = this.queue[0]!.deadline
     const latestStart = oldest - this.model.estimate(size + 1)
@@ -215,10 +218,8 @@ export class Batcher<In, Out> {
     const expectedNext =
       this.gap === undefined ? Number.POSITIVE_INFINITY : (this.lastArrival ?? now) + this.gap
     // An arrival that is already overdue is not coming soon: stop waiting.
-    if (now >= latestStart || expectedNext > latestStart || expectedNext <= now) {
-      return this.dispatch(size)
-    }
-    this.wakeAt(Math.min(latestStart, expectedNext))
+    if (now >= latestStart || expectedNext > latestStart || expectedNext <= now) this.dispatch(size)
+    else this.wakeAt(Math.min(latestStart, expectedNext))
   }
 
   /** Refuses queued requests that can no longer be answered in time. */

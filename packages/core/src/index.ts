@@ -1,5 +1,13 @@
 // @bento/core's edge-safe entry: the service model and the server context. Nothing here imports a
 // `node:` module, so a service definition loads on Node, Bun, Deno and edge runtimes.
+
+export {
+  Batcher,
+  type BatcherOptions,
+  type BatchReport,
+  BatchShedError,
+  CostModel,
+} from './batch.ts'
 export {
   type GatherTransport,
   localAnswer,

@@ -1,15 +1,20 @@
-// The one place an API's handler is called. A batchable handler takes an array of inputs; until
-// adaptive batching lands each request is sent as a batch of one. The batcher replaces
-// `createDispatch`'s batchable branch and nothing else changes: it resolves each request with its
-// own output and reports the batch sizes it formed.
-import type { ApiContext, NormalizedApi } from '@bento/core'
+// The one place an API's handler is called. A batchable API's requests go through core's adaptive
+// Batcher: requests that reach this worker together are grouped, the handler gets their inputs as
+// one array, and each request gets its own output back (or the batch's error, or a quick 503 when
+// it can't be answered within maxLatencyMs).
+import { type ApiContext, Batcher, type NormalizedApi } from '@bento/core'
 import type { ApiMetrics } from './metrics.ts'
 
 /** Calls an API with one request's input; returns its output or a promise of it. */
 export type Dispatch = (input: unknown, ctx: ApiContext) => unknown
 
+interface Item {
+  input: unknown
+  ctx: ApiContext
+}
+
 /**
- * The dispatch function of `api`: its handler for a single API, a batch of one for a batchable one.
+ * The dispatch function of `api`: its handler for a single API, a batcher for a batchable one.
  * @example
  * const dispatch = createDispatch(api, metrics)
  * const output = await dispatch({ text: 'hi' }, ctx)
@@ -20,18 +25,46 @@ export function createDispatch(api: NormalizedApi, metrics: ApiMetrics): Dispatc
     return handler
   }
   const handler = api.handler as (inputs: unknown[], ctx: ApiContext) => unknown
-  const first = (outputs: unknown): unknown => {
-    if (!Array.isArray(outputs) || outputs.length !== 1) {
-      const got = Array.isArray(outputs) ? `${outputs.length} outputs` : typeof outputs
-      throw new TypeError(
-        `batchable API "${api.name}" must return one output per input, in order; it got 1 input and returned ${got}`
-      )
+  const batcher = new Batcher<Item, unknown>({
+    maxBatchSize: api.maxBatchSize ?? 32,
+    maxLatencyMs: api.maxLatencyMs ?? 100,
+    run: async (items) =>
+      handler(
+        items.map((item) => item.input),
+        batchContext(items)
+      ) as unknown[],
+    onBatch: ({ size, waitsMs }) => {
+      metrics.batch?.observe(size)
+      for (const wait of waitsMs) metrics.batchWait?.observe(wait / 1000)
+    },
+  })
+  return (input, ctx) => batcher.submit({ input, ctx }, ctx.signal)
+}
+
+/**
+ * The context a batch handler gets: the worker's (index, state, GPUs) with the first request's
+ * id and headers, and a signal that aborts only once every request of the batch has gone.
+ */
+function batchContext(items: Item[]): ApiContext {
+  const first = items[0]!.ctx
+  const controller = new AbortController()
+  let gone = 0
+  for (const { ctx } of items) {
+    const onAbort = () => {
+      gone++
+      if (gone === items.length) controller.abort(ctx.signal.reason)
     }
-    return outputs[0]
+    if (ctx.signal.aborted) onAbort()
+    else ctx.signal.addEventListener('abort', onAbort, { once: true })
   }
-  return (input, ctx) => {
-    metrics.batch?.observe(1)
-    const outputs = handler([input], ctx)
-    return outputs instanceof Promise ? outputs.then(first) : first(outputs)
+  return {
+    workerIndex: first.workerIndex,
+    workerCount: first.workerCount,
+    gpus: first.gpus,
+    threads: first.threads,
+    state: first.state,
+    requestId: first.requestId,
+    headers: first.headers,
+    signal: controller.signal,
   }
 }

@@ -80,7 +80,11 @@ function statusOf(error: unknown): StatusError | undefined {
   const { name, status } = error as { name?: unknown; status?: unknown }
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) {
     // The batcher refuses a request it can't answer in time; that is load shedding, not a bug.
-    if (name === 'BatchShedError') return { ...(error as StatusError), status: 503 }
+    if (name === 'BatchShedError') {
+      // Spelled out: an Error's message is not an enumerable property, so a spread would drop it.
+      const { message, retryAfter } = error as StatusError
+      return { status: 503, message, retryAfter }
+    }
     return undefined
   }
   if (error instanceof HttpError || error instanceof HTTPException || name === 'HttpError') {

@@ -23,8 +23,10 @@ export interface ApiSnapshot {
   requests: Record<string, number>
   latency: HistogramData
   inFlight: number
-  /** Present for batchable APIs. */
+  /** Present for batchable APIs: inputs per handler call. */
   batch?: HistogramData
+  /** Present for batchable APIs: seconds each request waited for its batch to be sent. */
+  batchWait?: HistogramData
 }
 
 /** One service's figures. */
@@ -86,10 +88,12 @@ export class ApiMetrics {
   readonly requests = new Map<number, number>()
   readonly latency = new Histogram(LATENCY_BUCKETS)
   readonly batch: Histogram | undefined
+  readonly batchWait: Histogram | undefined
   inFlight = 0
 
   constructor(batchable: boolean) {
     this.batch = batchable ? new Histogram(BATCH_BUCKETS) : undefined
+    this.batchWait = batchable ? new Histogram(LATENCY_BUCKETS) : undefined
   }
 
   /**
@@ -114,6 +118,7 @@ export class ApiMetrics {
       inFlight: this.inFlight,
     }
     if (this.batch) out.batch = this.batch.data()
+    if (this.batchWait) out.batchWait = this.batchWait.data()
     return out
   }
 }
@@ -165,9 +170,12 @@ export function mergeSnapshots(snapshots: ReadonlyArray<ServiceSnapshot>): Servi
         into.requests[status] = (into.requests[status] ?? 0) + n
       }
       addHistogram(into.latency, api.latency)
-      if (api.batch) {
-        if (into.batch) addHistogram(into.batch, api.batch)
-        else into.batch = structuredClone(api.batch)
+      for (const key of ['batch', 'batchWait'] as const) {
+        const from = api[key]
+        if (!from) continue
+        const to = into[key]
+        if (to) addHistogram(to, from)
+        else into[key] = structuredClone(from)
       }
       into.inFlight += api.inFlight
     }
@@ -225,6 +233,20 @@ export function renderPrometheus(service: string, workers: ReadonlyArray<WorkerS
     family(out, 'bento_batch_size', 'histogram', 'Inputs per call of a batchable API handler.')
     for (const [api, m] of batched) {
       histogram(out, 'bento_batch_size', { ...base, api }, BATCH_BUCKETS, m.batch!)
+    }
+    family(
+      out,
+      'bento_batch_queue_seconds',
+      'histogram',
+      'Seconds a request of a batchable API waited before its batch was sent.'
+    )
+    for (const [api, m] of batched) {
+      const wait = m.batchWait ?? {
+        counts: new Array(LATENCY_BUCKETS.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      }
+      histogram(out, 'bento_batch_queue_seconds', { ...base, api }, LATENCY_BUCKETS, wait)
     }
   }
 

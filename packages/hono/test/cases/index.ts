@@ -1,6 +1,7 @@
 // The cross-runtime suite: every group, in order. Node runs it through vitest (app.test.ts), Bun and
 // Deno through run-cases.ts (runtimes.test.ts).
 import type { Group } from '../harness.ts'
+import batching from './batching.ts'
 import docs from './docs.ts'
 import errors from './errors.ts'
 import health from './health.ts'
@@ -11,7 +12,17 @@ import streaming from './streaming.ts'
 import traffic from './traffic.ts'
 
 /** Every group of the suite. */
-export const groups: Group[] = [requests, errors, streaming, traffic, health, metrics, docs, mount]
+export const groups: Group[] = [
+  requests,
+  errors,
+  streaming,
+  traffic,
+  batching,
+  health,
+  metrics,
+  docs,
+  mount,
+]
 
 /** Every case's full name (`group › case`), in order. */
 export const caseNames: string[] = groups.flatMap((group) =>

@@ -1,0 +1,161 @@
+// Adaptive batching through the adapter: requests that arrive together reach the handler as one
+// array, each caller gets its own output, a failed batch fails every caller in it, and a request
+// that can't be answered within maxLatencyMs is refused at once with 503.
+import { api, service } from '@bento/core'
+import { z } from 'zod'
+import { toHono } from '../../src/index.ts'
+import {
+  assert,
+  call,
+  deferred,
+  define,
+  expectError,
+  quietErrors,
+  unique,
+  until,
+} from '../harness.ts'
+
+/** A batchable echo whose first batch waits for `gate`, so that later requests pile up. */
+function gatedEcho(
+  options: { maxBatchSize?: number; maxLatencyMs?: number; failOn?: string } = {}
+) {
+  const gate = deferred<void>()
+  const batches: string[][] = []
+  const s = service({
+    name: unique('batching'),
+    apis: {
+      echo: api({
+        batchable: true,
+        maxBatchSize: options.maxBatchSize ?? 32,
+        maxLatencyMs: options.maxLatencyMs ?? 5_000,
+        input: z.object({ text: z.string() }),
+        handler: async (inputs: Array<{ text: string }>) => {
+          batches.push(inputs.map((i) => i.text))
+          if (batches.length === 1) await gate.promise
+          if (inputs.some((i) => i.text === options.failOn)) throw new Error('this batch is cursed')
+          return inputs.map(({ text }) => ({ echo: text.toUpperCase() }))
+        },
+      }),
+    },
+  })
+  return { s, gate, batches }
+}
+
+export default define('batching', (test) => {
+  test('groups requests that arrive while a batch runs, and answers each with its own output', async () => {
+    const { s, gate, batches } = gatedEcho()
+    const app = toHono(s)
+    const first = call(app, 'POST', '/echo', { text: 'first' })
+    await until(() => batches.length === 1)
+    const rest = Array.from({ length: 8 }, (_, i) => call(app, 'POST', '/echo', { text: `r${i}` }))
+    // Let every request reach the queue before the first batch finishes.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    gate.resolve()
+    assert.deepEqual((await first).json, { echo: 'FIRST' })
+    const answers = await Promise.all(rest)
+    answers.forEach((answer, i) => {
+      assert.equal(answer.status, 200, answer.text)
+      assert.deepEqual(answer.json, { echo: `R${i}` })
+    })
+    assert.deepEqual(batches[0], ['first'])
+    assert.ok(batches.length >= 2 && batches.length <= 3, `batches: ${JSON.stringify(batches)}`)
+    assert.ok(
+      (batches[1]?.length ?? 0) > 1,
+      `the second batch holds several requests: ${JSON.stringify(batches)}`
+    )
+    assert.deepEqual(
+      batches.slice(1).flat().sort(),
+      Array.from({ length: 8 }, (_, i) => `r${i}`)
+    )
+  })
+
+  test('a batch whose handler throws fails every request in it, and the next batch works', async () => {
+    const log = quietErrors()
+    const { s, gate, batches } = gatedEcho({ failOn: 'bad' })
+    const app = toHono(s, log)
+    const first = call(app, 'POST', '/echo', { text: 'first' })
+    await until(() => batches.length === 1)
+    const doomed = [
+      call(app, 'POST', '/echo', { text: 'ok' }),
+      call(app, 'POST', '/echo', { text: 'bad' }),
+    ]
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    gate.resolve()
+    assert.equal((await first).status, 200)
+    const failed = await Promise.all(doomed)
+    const ids = new Set<string>()
+    for (const answer of failed) {
+      const body = expectError(answer, 500, /internal/)
+      ids.add(String(body.requestId))
+    }
+    assert.equal(ids.size, 2, 'each caller keeps its own request id')
+    assert.equal(log.errors.length, 2)
+    assert.deepEqual((await call(app, 'POST', '/echo', { text: 'later' })).json, { echo: 'LATER' })
+  })
+
+  test('never sends a batch larger than maxBatchSize', async () => {
+    const { s, gate, batches } = gatedEcho({ maxBatchSize: 3 })
+    const app = toHono(s)
+    const first = call(app, 'POST', '/echo', { text: 'first' })
+    await until(() => batches.length === 1)
+    const rest = Array.from({ length: 7 }, (_, i) => call(app, 'POST', '/echo', { text: `r${i}` }))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    gate.resolve()
+    await first
+    for (const answer of await Promise.all(rest)) assert.equal(answer.status, 200)
+    assert.ok(Math.max(...batches.map((b) => b.length)) <= 3, JSON.stringify(batches))
+  })
+
+  test('refuses with 503 and Retry-After a request that cannot be answered within maxLatencyMs', async () => {
+    let calls = 0
+    const s = service({
+      name: unique('batching-shed'),
+      apis: {
+        slow: api({
+          batchable: true,
+          maxBatchSize: 1,
+          maxLatencyMs: 150,
+          handler: async (inputs: unknown[]) => {
+            calls++
+            await new Promise((resolve) => setTimeout(resolve, 100))
+            return inputs.map(() => ({ ok: true }))
+          },
+        }),
+      },
+    })
+    const app = toHono(s)
+    // One batch teaches the dispatcher that a batch takes about 100 ms.
+    assert.equal((await call(app, 'POST', '/slow', {})).status, 200)
+    const inFlight = call(app, 'POST', '/slow', {})
+    await until(() => calls === 2)
+    // Behind a 100 ms batch in flight, one more fits in 150 ms only barely; two more never do.
+    const queued = call(app, 'POST', '/slow', {})
+    const late = await call(app, 'POST', '/slow', {})
+    const body = expectError(late, 503, /maxLatencyMs/)
+    assert.ok(Number(late.headers.get('retry-after')) >= 1)
+    assert.equal(typeof body.requestId, 'string')
+    assert.equal((await inFlight).status, 200)
+    await queued
+    assert.ok(calls <= 3, `the refused request never reached the handler (${calls} calls)`)
+  })
+
+  test('/metrics reports batch sizes and how long requests waited for their batch', async () => {
+    const { s, gate, batches } = gatedEcho()
+    const app = toHono(s)
+    const first = call(app, 'POST', '/echo', { text: 'first' })
+    await until(() => batches.length === 1)
+    const rest = Array.from({ length: 4 }, (_, i) => call(app, 'POST', '/echo', { text: `m${i}` }))
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    gate.resolve()
+    await Promise.all([first, ...rest])
+    const { text } = await call(app, 'GET', '/metrics')
+    assert.match(text, /# TYPE bento_batch_size histogram/)
+    assert.match(text, /# TYPE bento_batch_queue_seconds histogram/)
+    const count = text.match(/^bento_batch_queue_seconds_count\{[^}]*api="echo"[^}]*\} (\d+)/m)
+    assert.equal(Number(count?.[1]), 5)
+    const sizes = text.match(/^bento_batch_size_sum\{[^}]*api="echo"[^}]*\} (\d+)/m)
+    assert.equal(Number(sizes?.[1]), 5)
+    const calls = text.match(/^bento_batch_size_count\{[^}]*api="echo"[^}]*\} (\d+)/m)
+    assert.ok(Number(calls?.[1]) < 5, 'fewer handler calls than requests')
+  })
+})
