@@ -1,0 +1,67 @@
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { postJson, RUNTIMES, startBento } from '../../test/support/bento.ts'
+import app from './app.ts'
+
+const cwd = fileURLToPath(new URL('.', import.meta.url))
+
+describe('an existing Hono app that mounts two services', () => {
+  it("keeps the app's own routes and middleware", async () => {
+    const home = await app.request('/')
+    expect(await home.json()).toEqual({
+      shop: 'open',
+      services: ['/ml/sentiment', '/ml/summarize'],
+    })
+    expect(home.headers.get('x-shop')).toBe('bento-example')
+    expect((await app.request('/products')).status).toBe(200)
+  })
+
+  it('serves both services under their mount points, through the middleware', async () => {
+    const sentiment = await app.request('/ml/sentiment/classify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'I love this lunch box' }),
+    })
+    expect(await sentiment.json()).toEqual({ label: 'positive' })
+    expect(sentiment.headers.get('x-shop')).toBe('bento-example')
+    const summary = await app.request('/ml/summarize/summarize', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'First point. Second point. Third.', sentences: 2 }),
+    })
+    expect(await summary.json()).toEqual({ summary: 'First point. Second point.' })
+  })
+
+  it('gives each service its own health, docs and JSON errors', async () => {
+    expect((await app.request('/ml/sentiment/readyz')).status).toBe(200)
+    const docs = await (await app.request('/ml/summarize/docs.json')).json()
+    expect(Object.keys(docs.paths)).toEqual(['/summarize'])
+    const bad = await app.request('/ml/sentiment/classify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
+    expect(bad.status).toBe(400)
+    const missing = await app.request('/ml/sentiment/nope')
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('content-type')).toMatch(/json/)
+  })
+})
+
+describe.each(RUNTIMES)('the app under `bento serve` on %s', (runtime) => {
+  it('serves the app, services included, from two workers', async () => {
+    const bento = startBento(
+      runtime,
+      ['serve', 'app.ts', '--port', '0', '--host', '127.0.0.1', '--workers', '2'],
+      { cwd }
+    )
+    const url = await bento.url()
+    expect((await fetch(`${url}/products`)).status).toBe(200)
+    const { status, body } = await postJson(`${url}/ml/sentiment/classify`, {
+      text: 'this is awful',
+    })
+    expect(status).toBe(200)
+    expect(body).toEqual({ label: 'negative' })
+    expect((await bento.stop()).code).toBe(0)
+  })
+})

@@ -1,0 +1,143 @@
+// The command line, parsed by commander (help, unknown-option errors and subcommands come from a
+// well-kept parser rather than hand-written code).
+import { createRequire } from 'node:module'
+import { Command, CommanderError, Option } from 'commander'
+import { dev } from './commands/dev.ts'
+import { info } from './commands/info.ts'
+import { serve } from './commands/serve.ts'
+import { formatError } from './errors.ts'
+import { parseLogFormat, parsePort, parseWorkers } from './options.ts'
+
+// createRequire rather than an import attribute: package.json sits outside the compiled rootDir.
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
+
+/** Where the commands read and write; tests pass their own. */
+export interface CliIo {
+  cwd: string
+  env: Record<string, string | undefined>
+  out: (text: string) => void
+  err: (text: string) => void
+}
+
+const defaultIo = (): CliIo => ({
+  cwd: process.cwd(),
+  env: process.env,
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+})
+
+function program(io: CliIo): Command {
+  const cli = new Command('bento')
+    .description('Serve bento services on Node, Bun and Deno: many workers, one port.')
+    .version(version)
+    .option('--verbose', 'print stack traces with errors')
+    .configureOutput({ writeOut: (t) => io.out(t.trimEnd()), writeErr: (t) => io.err(t.trimEnd()) })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+
+  const port = (fallback: string) =>
+    new Option('-p, --port <port>', `port to listen on (0 picks a free one)`).default(fallback)
+  const workers = new Option(
+    '-w, --workers <n>',
+    'number of workers (overrides the strategy and BENTO_WORKERS)'
+  )
+
+  cli
+    .command('dev')
+    .description('serve a service for development: one worker, reloaded on every save')
+    .argument('[entry]', 'the service file (default: service.ts, service.js, src/service.ts, ...)')
+    .addOption(port(io.env.PORT ?? '3000'))
+    .option('-H, --host <host>', 'address to listen on', io.env.HOST ?? '127.0.0.1')
+    .addOption(workers)
+    .option('--no-watch', 'do not reload on changes')
+    .action((entry: string | undefined, o) =>
+      dev(
+        entry,
+        {
+          port: parsePort(o.port, '--port'),
+          host: o.host,
+          workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
+          watch: o.watch,
+        },
+        io.cwd
+      )
+    )
+
+  cli
+    .command('serve')
+    .description(
+      "serve a service in production: workers from the service's strategy, graceful signals"
+    )
+    .argument('[entry]', 'the service file (default: service.ts, service.js, src/service.ts, ...)')
+    .addOption(port(io.env.PORT ?? '3000'))
+    .option('-H, --host <host>', 'address to listen on ($HOST)', io.env.HOST ?? '0.0.0.0')
+    .addOption(
+      new Option(
+        '-w, --workers <n>',
+        'number of workers (overrides the strategy and BENTO_WORKERS)'
+      )
+    )
+    .addOption(
+      new Option('--log-format <format>', 'pretty or json (one JSON object per line)').default(
+        'pretty'
+      )
+    )
+    .action((entry: string | undefined, o) =>
+      serve(
+        entry,
+        {
+          port: parsePort(
+            o.port,
+            io.env.PORT !== undefined && o.port === io.env.PORT ? '$PORT' : '--port'
+          ),
+          host: o.host,
+          workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
+          logFormat: parseLogFormat(o.logFormat),
+        },
+        io.cwd
+      )
+    )
+
+  cli
+    .command('info')
+    .description(
+      'show the CPU quota, memory limit and GPUs this machine offers, and the worker plan'
+    )
+    .argument('[entry]', 'a service file, to show its worker plan')
+    .option('--json', 'print one JSON object')
+    .addOption(new Option('-w, --workers <n>', 'plan with this many workers'))
+    .action((entry: string | undefined, o) =>
+      info(
+        entry,
+        {
+          json: Boolean(o.json),
+          workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
+        },
+        io.cwd,
+        io.out
+      )
+    )
+  return cli
+}
+
+/**
+ * Runs the CLI with `argv` (as `process.argv`) and resolves with the exit code.
+ * @example
+ * process.exitCode = await main(process.argv)
+ */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const cli = program(io)
+  try {
+    await cli.parseAsync(argv)
+    return 0
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version exit 0; commander has already printed its own message for the rest.
+      return error.exitCode
+    }
+    io.err(
+      formatError(error, { verbose: Boolean(cli.opts().verbose) || argv.includes('--verbose') })
+    )
+    return 1
+  }
+}

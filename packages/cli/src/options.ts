@@ -1,0 +1,49 @@
+// Flag values shared by the commands, checked in one place with errors that say what to type.
+import { CliError } from './errors.ts'
+
+/**
+ * Parses `--port` (or `$PORT`): an integer from 0 (any free port) to 65535.
+ * @example
+ * parsePort('8080', '--port') // 8080
+ */
+export function parsePort(value: string, source: string): number {
+  const port = Number(value)
+  if (!/^\d+$/.test(value.trim()) || port > 65_535) {
+    throw new CliError(
+      `${source} must be a port number from 0 to 65535, got "${value}"`,
+      `use e.g. ${source === '$PORT' ? 'PORT=3000' : '--port 3000'}`
+    )
+  }
+  return port
+}
+
+/**
+ * Parses `--workers`: a positive integer.
+ * @example
+ * parseWorkers('4') // 4
+ */
+export function parseWorkers(value: string): number {
+  const workers = Number(value)
+  if (!/^\d+$/.test(value.trim()) || workers < 1) {
+    throw new CliError(
+      `--workers must be a positive integer, got "${value}"`,
+      'use e.g. --workers 2'
+    )
+  }
+  return workers
+}
+
+/**
+ * Parses `--log-format`: `pretty` or `json`.
+ * @example
+ * parseLogFormat('json') // 'json'
+ */
+export function parseLogFormat(value: string): 'pretty' | 'json' {
+  if (value !== 'pretty' && value !== 'json') {
+    throw new CliError(
+      `--log-format must be "pretty" or "json", got "${value}"`,
+      'use --log-format json for one JSON object per line'
+    )
+  }
+  return value
+}

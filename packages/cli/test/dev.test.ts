@@ -1,0 +1,61 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { postJson, RUNTIMES, startBento } from '../../../test/support/bento.ts'
+import { greeter, project } from './project.ts'
+
+/** Polls until the greeting names `version`; bounded, so a reload that never happens fails. */
+async function waitForVersion(url: string, version: string) {
+  for (let i = 0; i < 100; i++) {
+    const { body } = await postJson(`${url}/greet`, { name: 'Ada' }).catch(() => ({
+      body: undefined,
+    }))
+    if (body?.message === `Hello Ada from ${version}`) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`the service never answered from ${version}`)
+}
+
+describe.each(RUNTIMES)('bento dev on %s', (runtime) => {
+  it('serves a TypeScript entry, reloads on save, and keeps the last good workers when a save breaks', async () => {
+    const cwd = project({ 'service.ts': greeter('v1') })
+    const bento = startBento(runtime, ['dev', '--port', '0'], { cwd })
+    const url = await bento.url()
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(bento.output).toContain(`docs ${url}/`)
+    await waitForVersion(url, 'v1')
+    const port = new URL(url).port
+
+    writeFileSync(join(cwd, 'service.ts'), greeter('v2'))
+    await waitForVersion(url, 'v2')
+    await bento.waitFor(/reloaded in \d+ ms/)
+
+    writeFileSync(join(cwd, 'service.ts'), greeter('v3', 'this is not TypeScript ((('))
+    await bento.waitFor(/reload failed, still serving the last good version/)
+    expect((await postJson(`${url}/greet`, { name: 'Ada' })).body.message).toBe('Hello Ada from v2')
+
+    writeFileSync(join(cwd, 'service.ts'), greeter('v4'))
+    await waitForVersion(url, 'v4')
+    // The same port throughout: clients never see the address change.
+    expect(new URL(url).port).toBe(port)
+
+    const { code } = await bento.stop('SIGINT')
+    expect(code).toBe(0)
+  })
+})
+
+describe('bento dev', () => {
+  it('ignores changes under node_modules', async () => {
+    const cwd = project({ 'service.ts': greeter('v1') })
+    const bento = startBento('node', ['dev', '--port', '0'], { cwd })
+    const url = await bento.url()
+    await waitForVersion(url, 'v1')
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(join(cwd, 'node_modules'), { recursive: true })
+    writeFileSync(join(cwd, 'node_modules', 'x.js'), 'export {}\n')
+    writeFileSync(join(cwd, 'notes.txt'), 'a change that counts')
+    await bento.waitFor(/notes\.txt changed: reloading/)
+    expect(bento.output).not.toMatch(/node_modules.*changed/)
+    expect((await bento.stop()).code).toBe(0)
+  })
+})

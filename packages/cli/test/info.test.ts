@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { startBento } from '../../../test/support/bento.ts'
+import { greeter, project } from './project.ts'
+
+async function run(args: string[], cwd: string) {
+  const bento = startBento('node', args, { cwd })
+  const { code } = await bento.exited
+  return { code, output: bento.output }
+}
+
+describe('bento info', () => {
+  it('prints the probe as one JSON object, with the fields the probe documents', async () => {
+    const { code, output } = await run(['info', '--json'], project({}))
+    expect(code).toBe(0)
+    const info = JSON.parse(output)
+    expect(['native', 'fallback']).toContain(info.source)
+    expect(info.cpu).toMatchObject({
+      host: expect.any(Number),
+      affinity: expect.any(Number),
+      effective: expect.any(Number),
+    })
+    expect(info.cpu).toHaveProperty('quota')
+    expect(info.cpu.cgroup).toHaveProperty('version')
+    expect(info.cpu.cgroup).toHaveProperty('path')
+    expect(info.memory).toHaveProperty('limit')
+    expect(info.memory).toHaveProperty('usage')
+    expect(Array.isArray(info.gpus)).toBe(true)
+    expect(info.nvml).toMatchObject({ loaded: expect.any(Boolean) })
+    expect(info).not.toHaveProperty('plan')
+  })
+
+  it('adds the worker plan with its reasons and each worker’s variables for an entry', async () => {
+    const source = greeter('v1').replace(
+      "name: 'greeter',",
+      "name: 'greeter',\n  workers: 'cpu_count',"
+    )
+    const { code, output } = await run(
+      ['info', 'service.ts', '--json'],
+      project({ 'service.ts': source })
+    )
+    expect(code).toBe(0)
+    const { plan, cpu } = JSON.parse(output)
+    expect(plan.workers).toBe(Math.max(1, Math.ceil(cpu.effective)))
+    expect(plan.reasons.join('\n')).toMatch(/cpu_count/)
+    expect(plan.assignments).toHaveLength(plan.workers)
+    expect(plan.assignments[0]).toMatchObject({ workerIndex: 1, env: { BENTO_WORKER_INDEX: '1' } })
+  })
+
+  it('prints a readable summary', async () => {
+    const { code, output } = await run(
+      ['info', 'service.ts'],
+      project({ 'service.ts': greeter('v1') })
+    )
+    expect(code).toBe(0)
+    expect(output).toMatch(/^cpu\s+\S+ effective/m)
+    expect(output).toMatch(/^memory/m)
+    expect(output).toMatch(/^plan\s+1 worker/m)
+  })
+})

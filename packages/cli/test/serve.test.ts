@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest'
+import { postJson, startBento } from '../../../test/support/bento.ts'
+import { greeter, project } from './project.ts'
+
+describe('bento serve', () => {
+  it('takes the port and host from PORT and HOST, and logs one JSON object per line', async () => {
+    const cwd = project({ 'service.ts': greeter('v1', "console.log('model loaded')") })
+    const bento = startBento('node', ['serve', '--log-format', 'json', '--workers', '2'], {
+      cwd,
+      env: { PORT: '0', HOST: '127.0.0.1' },
+    })
+    const url = await bento.url()
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect((await postJson(`${url}/greet`, { name: 'Ada' })).status).toBe(200)
+    expect((await bento.stop()).code).toBe(0)
+    const lines = bento.output.trim().split('\n')
+    const entries = lines.map((line) => JSON.parse(line))
+    for (const entry of entries) {
+      expect(entry).toHaveProperty('time')
+      expect(entry).toHaveProperty('level')
+      expect(entry).toHaveProperty('msg')
+    }
+    // Once per worker, and once in the supervisor, which imports the module to read its settings.
+    const loaded = entries.filter((e) => e.msg === 'model loaded')
+    expect(loaded.map((e) => e.worker ?? 0).sort()).toEqual([0, 1, 2])
+  })
+
+  it('replaces its workers on SIGHUP without going down', async () => {
+    const cwd = project({ 'service.ts': greeter('v1') })
+    const bento = startBento('node', ['serve', '--port', '0', '--host', '127.0.0.1'], { cwd })
+    const url = await bento.url()
+    bento.child.kill('SIGHUP')
+    for (let i = 0; i < 20; i++) {
+      expect((await postJson(`${url}/greet`, { name: 'Ada' })).status).toBe(200)
+    }
+    await bento.waitFor(/reload/i)
+    expect((await bento.stop()).code).toBe(0)
+  })
+})
