@@ -5,7 +5,7 @@
 /** Width of the feature vector. */
 export const FEATURES = 4096
 /** Hidden units of the model. */
-export const HIDDEN = 1024
+export const HIDDEN = 2048
 /** The classes, in the model's output order. */
 export const LABELS = ['positive', 'negative'] as const
 

@@ -16,7 +16,7 @@ export default service<State>({
   name: 'onnx-classifier',
   // One worker per CPU, each running the model on one thread: requests run side by side.
   workers: 'cpu_count',
-  // Each worker holds its own copy of the model (16 MiB of weights plus onnxruntime).
+  // Each worker holds its own copy of the model (32 MiB of weights plus onnxruntime).
   workerMemory: '200Mi',
   async onStartup(worker) {
     const session = await ort.InferenceSession.create(MODEL, {

@@ -1,7 +1,7 @@
 // How long one probe takes: the addon without GPUs and with the NVML inventory (against the fake
 // libnvidia-ml), and the TypeScript fallback when dist/ is built. Prints the median and p99 in µs
 // per probe and whether each meets its target. Run: `pnpm --filter @bento/native bench`.
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { buildFakeNvml } from '../test/fake-nvml/build.mjs'
@@ -61,4 +61,6 @@ const rows = cases.map(([name, kind, fn]) => {
     met: median <= target ? 'yes' : 'no',
   }
 })
+// `pnpm bench` (bench/run.mjs) collects the rows for BENCHMARKS.md.
+if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows))
 console.table(rows)

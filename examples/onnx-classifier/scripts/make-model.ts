@@ -1,8 +1,8 @@
 // Writes model.onnx: a small sentiment classifier over hashed bag-of-words features, built from a
 // seeded random init plus a lexicon, so the file is the same on every machine and nothing is
 // downloaded. The graph is Gemm -> Relu -> Gemm -> Softmax:
-//   features [N, 4096] -> hidden [N, 1024] -> logits [N, 2] -> probabilities [N, 2]
-// The first layer holds 16 MiB of weights: one input at a time, the run is bound by reading them,
+//   features [N, 4096] -> hidden [N, 2048] -> logits [N, 2] -> probabilities [N, 2]
+// The first layer holds 32 MiB of weights: one input at a time, the run is bound by reading them,
 // which is what batching amortises (see the batching benchmark).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'

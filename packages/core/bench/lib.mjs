@@ -146,3 +146,46 @@ export function machine() {
 }
 
 export const exists = existsSync
+
+/**
+ * The runtime's own 2-process cluster serving bench/hello.mjs on a free port: node:cluster, two Bun
+ * processes with reusePort, or `deno serve --parallel` with DENO_JOBS=2.
+ */
+export async function rawCluster(target) {
+  const runtime = target.split('/')[0]
+  const port = await freePort()
+  if (runtime === 'node') {
+    const proc = start([process.execPath, here('node-cluster.mjs')], { PORT: String(port) })
+    await proc.waitFor(/^listening/)
+    return { port, stop: () => proc.stop() }
+  }
+  if (runtime === 'bun') {
+    const procs = [1, 2].map((i) =>
+      start([runtimes.bun[0], here('bare.mjs')], {
+        PORT: String(port),
+        RAW_REUSE_PORT: '1',
+        RAW_INDEX: String(i),
+      })
+    )
+    await Promise.all(procs.map((p) => p.waitFor(/^listening/)))
+    return { port, stop: () => Promise.all(procs.map((p) => p.stop())) }
+  }
+  const proc = start(
+    [
+      denoBin,
+      'serve',
+      '--parallel',
+      '--allow-all',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      here('hello.mjs'),
+    ],
+    {
+      DENO_JOBS: '2',
+    }
+  )
+  await proc.waitFor(/Listening on/)
+  return { port, stop: () => proc.stop() }
+}

@@ -15,6 +15,7 @@ import {
   here,
   machine,
   median,
+  rawCluster,
   rssMiB,
   runtimes,
   sleep,
@@ -48,45 +49,6 @@ async function bareStart(target) {
   const proc = start(cmd, { PORT: String(port) })
   await proc.waitFor(/^listening \d+/)
   return { proc, port, ms: performance.now() - t0 }
-}
-
-async function rawCluster(target) {
-  const runtime = target.split('/')[0]
-  const port = await freePort()
-  if (runtime === 'node') {
-    const proc = start([process.execPath, here('node-cluster.mjs')], { PORT: String(port) })
-    await proc.waitFor(/^listening/)
-    return { port, stop: () => proc.stop() }
-  }
-  if (runtime === 'bun') {
-    const procs = [1, 2].map((i) =>
-      start([runtimes.bun[0], here('bare.mjs')], {
-        PORT: String(port),
-        RAW_REUSE_PORT: '1',
-        RAW_INDEX: String(i),
-      })
-    )
-    await Promise.all(procs.map((p) => p.waitFor(/^listening/)))
-    return { port, stop: () => Promise.all(procs.map((p) => p.stop())) }
-  }
-  const proc = start(
-    [
-      denoBin,
-      'serve',
-      '--parallel',
-      '--allow-all',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      here('hello.mjs'),
-    ],
-    {
-      DENO_JOBS: '2',
-    }
-  )
-  await proc.waitFor(/Listening on/)
-  return { port, stop: () => proc.stop() }
 }
 
 // Each bento run is followed by a raw run: the ratio within a pair is less exposed to whatever

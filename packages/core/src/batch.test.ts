@@ -76,6 +76,18 @@ describe('Batcher', () => {
     expect(batches).toEqual([[21]])
   })
 
+  it('never holds back a client that waits for each answer before it sends the next', async () => {
+    const { batches, run } = doubler(2)
+    const batcher = new Batcher({ maxBatchSize: 32, maxLatencyMs: 1000, run })
+    for (let i = 0; i < 20; i++) {
+      const answer = batcher.submit(i)
+      // Sent within submit itself: no timer stood between the request and the handler, however
+      // the gaps between this client's requests have looked so far.
+      expect(batches).toHaveLength(i + 1)
+      expect(await answer).toBe(i * 2)
+    }
+  })
+
   it('rejects every caller of a batch whose handler throws, and keeps serving later batches', async () => {
     let calls = 0
     const batcher = new Batcher<number, number>({

@@ -183,7 +183,10 @@ export class Batcher<In, Out> {
   }
 
   private noteArrival(at: number): void {
-    if (this.lastArrival !== undefined) {
+    // Only gaps between requests that wait together count: they tell how fast a burst arrives.
+    // A gap that ends an empty queue may be our own doing (a client waiting for its previous
+    // answer), and counting it would teach the batcher to wait longer and longer for nothing.
+    if (this.lastArrival !== undefined && this.queue.length > 0) {
       const gap = at - this.lastArrival
       this.gap = this.gap === undefined ? gap : this.gap * 0.8 + gap * 0.2
     }
@@ -213,13 +216,17 @@ export class Batcher<In, Out> {
     // The latest moment a batch one larger than now could start and still meet the oldest deadline.
     const oldest = this.queue[0]!.deadline
     const latestStart = oldest - this.model.estimate(size + 1)
-    // Wait only while another request is expected before that moment; under light load this
-    // sends at once instead of adding latency for nothing.
+    // Wait for one more request only when it is expected soon: before that moment, and sooner
+    // than the batch itself would take to run (later, it would rather queue for the next batch).
+    // Under light load nothing is expected and the batch goes at once.
     const expectedNext =
       this.gap === undefined ? Number.POSITIVE_INFINITY : (this.lastArrival ?? now) + this.gap
-    // An arrival that is already overdue is not coming soon: stop waiting.
-    if (now >= latestStart || expectedNext > latestStart || expectedNext <= now) this.dispatch(size)
-    else this.wakeAt(Math.min(latestStart, expectedNext))
+    const worthWaiting =
+      expectedNext > now &&
+      expectedNext <= latestStart &&
+      expectedNext - now <= this.model.estimate(size + 1)
+    if (worthWaiting) this.wakeAt(expectedNext)
+    else this.dispatch(size)
   }
 
   /** Refuses queued requests that can no longer be answered in time. */

@@ -45,3 +45,16 @@ export class HttpError extends Error {
     this.details = details
   }
 }
+
+/**
+ * A value as an error message shows it: strings quoted, objects and arrays by kind.
+ * @example
+ * `workers must be a positive integer, got ${describe('cpu-count')}` // got "cpu-count"
+ */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (value === null || value === undefined) return String(value)
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return 'an object'
+  return String(value)
+}

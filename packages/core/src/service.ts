@@ -1,6 +1,6 @@
 // The service model. No `node:` imports: a service definition must load on Node, Bun, Deno and
 // edge runtimes alike.
-import { BentoConfigError } from './errors.ts'
+import { BentoConfigError, describe } from './errors.ts'
 import { isStandardSchema, type StandardSchemaV1 } from './schema.ts'
 import { parseBytes } from './units.ts'
 
@@ -261,7 +261,8 @@ export function isService(value: unknown): value is Service {
   return typeof value === 'object' && value !== null && (value as Service)[SERVICE] === true
 }
 
-type Fail = (field: string, problem: string, fix: string) => never
+/** Reports a bad field: throws, worded for where the value came from. */
+export type Fail = (field: string, problem: string, fix: string) => never
 // biome-ignore lint/suspicious/noExplicitAny: validation reads any service, whatever its State
 type AnyConfig = ServiceConfig<any>
 
@@ -373,7 +374,13 @@ function normalizeTraffic(traffic: Traffic, fail: Fail): NormalizedConfig['traff
   return { timeout, maxConcurrency, maxQueue: maxQueue ?? maxConcurrency }
 }
 
-function normalizeRestart(restart: RestartPolicy, fail: Fail): Required<RestartPolicy> {
+/**
+ * A restart policy with the defaults applied, every field checked; `fail` reports a bad one (the
+ * service and the supervisor word their errors differently).
+ * @example
+ * const policy = normalizeRestart({ maxRestarts: 10 }, fail)
+ */
+export function normalizeRestart(restart: RestartPolicy, fail: Fail): Required<RestartPolicy> {
   const merged = { ...DEFAULTS.restart, ...restart }
   for (const key of ['maxRestarts', 'backoffMs', 'maxBackoffMs'] as const) {
     if (!(Number.isInteger(merged[key]) && merged[key] >= 0)) {
@@ -392,6 +399,13 @@ function normalizeRestart(restart: RestartPolicy, fail: Fail): Required<RestartP
         `use e.g. ${key}: ${DEFAULTS.restart[key]}`
       )
     }
+  }
+  if (typeof merged.keepRetrying !== 'boolean') {
+    fail(
+      'restart.keepRetrying',
+      `must be true or false, got ${describe(merged.keepRetrying)}`,
+      'leave it out to stop on a crash loop'
+    )
   }
   return merged
 }
@@ -565,12 +579,4 @@ function isPositive(value: unknown): value is number {
 
 function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (value === null || value === undefined) return String(value)
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') return 'an object'
-  return String(value)
 }

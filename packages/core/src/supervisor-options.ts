@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
-import { BentoConfigError } from './errors.ts'
+import { BentoConfigError, describe } from './errors.ts'
 import { createLogger, type LogFormat, type Logger } from './logger.ts'
 import type { WorkerAssignment } from './plan.ts'
 import type { PortSharing, Runtime } from './runtime/index.ts'
-import { DEFAULTS, type RestartPolicy } from './service.ts'
+import { DEFAULTS, normalizeRestart, type RestartPolicy } from './service.ts'
 
 /**
  * What the supervisor needs of one planned worker (`plan().assignments` fit as they are): its
@@ -118,7 +118,7 @@ export function resolveOptions(
       SUPERVISOR_DEFAULTS.shutdownGrace,
       'shutdownGrace'
     ),
-    restart: checkRestart(options.restart ?? {}),
+    restart: normalizeRestart(options.restart ?? {}, fail),
     onDeployment: checkFunction(options.onDeployment, 'onDeployment'),
     logger:
       typeof options.logger === 'object' && options.logger !== null
@@ -262,30 +262,6 @@ function checkEnv(env: Record<string, string>, field: string): Record<string, st
   return { ...env }
 }
 
-function checkRestart(restart: RestartPolicy): Required<RestartPolicy> {
-  const merged = { ...DEFAULTS.restart, ...restart }
-  for (const key of ['maxRestarts', 'backoffMs', 'maxBackoffMs'] as const) {
-    if (!(Number.isInteger(merged[key]) && merged[key] >= 0)) {
-      fail(
-        `restart.${key}`,
-        `must be an integer of at least 0, got ${describe(merged[key])}`,
-        `use e.g. ${key}: ${DEFAULTS.restart[key]}`
-      )
-    }
-  }
-  for (const key of ['windowSeconds', 'stableSeconds'] as const) {
-    positive(merged[key], `restart.${key}`, `use e.g. ${key}: ${DEFAULTS.restart[key]}`)
-  }
-  if (typeof merged.keepRetrying !== 'boolean') {
-    fail(
-      'restart.keepRetrying',
-      `must be true or false, got ${describe(merged.keepRetrying)}`,
-      'leave it out to stop on a crash loop'
-    )
-  }
-  return merged
-}
-
 function checkFunction<F>(fn: F | undefined, field: string): F | undefined {
   if (fn !== undefined && typeof fn !== 'function') {
     fail(field, `must be a function, got ${describe(fn)}`, `write ${field}: async () => { ... }`)
@@ -304,12 +280,4 @@ function positive(value: number, field: string, fix: string): number {
     fail(field, `must be a positive number, got ${describe(value)}`, fix)
   }
   return value
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (Array.isArray(value)) return 'an array'
-  if (value === null || value === undefined) return String(value)
-  if (typeof value === 'object') return 'an object'
-  return String(value)
 }

@@ -9,6 +9,7 @@
 // gives a ratio; the median ratio is the result. Target: the adapter at most 10% slower. Bounded at
 // about 20 s.
 // Run: `pnpm --filter @bento/hono bench` (turbo builds dist/ first).
+import { writeFileSync } from 'node:fs'
 import { api, service, validate } from '@bento/core'
 import { Hono } from 'hono'
 import { z } from 'zod'
@@ -118,6 +119,8 @@ const rows = [
     '/ml/predict'
   ),
 ]
+// `pnpm bench` (bench/run.mjs) collects the rows for BENCHMARKS.md.
+if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows))
 console.table(rows)
 console.log(
   `target: toHono at most ${Math.round((TARGET - 1) * 100)}% slower (ratio <= ${TARGET}); ` +

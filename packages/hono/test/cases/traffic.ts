@@ -161,7 +161,7 @@ export default define('traffic', (test) => {
     assert.equal((await busy).status, 200)
   })
 
-  test('a batchable API gets a batch of one and answers with its single output', async () => {
+  test('a lone request to a batchable API goes as a batch of one and gets its single output', async () => {
     const batches: unknown[][] = []
     const s = service({
       name: unique('batch'),
