@@ -1,19 +1,23 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { postJson, RUNTIMES, startBento } from '../../../test/support/bento.ts'
+import { type Bento, postJson, RUNTIMES, startBento } from '../../../test/support/bento.ts'
 import { greeter, project } from './project.ts'
 
-/** Polls until the greeting names `version`; bounded, so a reload that never happens fails. */
-async function waitForVersion(url: string, version: string) {
-  for (let i = 0; i < 100; i++) {
+/**
+ * Polls until the greeting names `version`; bounded (30 s, for a loaded machine), so a reload that
+ * never happens fails, with what bento printed.
+ */
+async function waitForVersion(bento: Bento, url: string, version: string) {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
     const { body } = await postJson(`${url}/greet`, { name: 'Ada' }).catch(() => ({
       body: undefined,
     }))
     if (body?.message === `Hello Ada from ${version}`) return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`the service never answered from ${version}`)
+  throw new Error(`the service never answered from ${version}; bento printed:\n${bento.output}`)
 }
 
 describe.each(RUNTIMES)('bento dev on %s', (runtime) => {
@@ -23,11 +27,11 @@ describe.each(RUNTIMES)('bento dev on %s', (runtime) => {
     const url = await bento.url()
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(bento.output).toContain(`docs ${url}/`)
-    await waitForVersion(url, 'v1')
+    await waitForVersion(bento, url, 'v1')
     const port = new URL(url).port
 
     writeFileSync(join(cwd, 'service.ts'), greeter('v2'))
-    await waitForVersion(url, 'v2')
+    await waitForVersion(bento, url, 'v2')
     await bento.waitFor(/reloaded in \d+ ms/)
 
     writeFileSync(join(cwd, 'service.ts'), greeter('v3', 'this is not TypeScript ((('))
@@ -35,7 +39,7 @@ describe.each(RUNTIMES)('bento dev on %s', (runtime) => {
     expect((await postJson(`${url}/greet`, { name: 'Ada' })).body.message).toBe('Hello Ada from v2')
 
     writeFileSync(join(cwd, 'service.ts'), greeter('v4'))
-    await waitForVersion(url, 'v4')
+    await waitForVersion(bento, url, 'v4')
     // The same port throughout: clients never see the address change.
     expect(new URL(url).port).toBe(port)
 
@@ -49,7 +53,7 @@ describe('bento dev', () => {
     const cwd = project({ 'service.ts': greeter('v1') })
     const bento = startBento('node', ['dev', '--port', '0'], { cwd })
     const url = await bento.url()
-    await waitForVersion(url, 'v1')
+    await waitForVersion(bento, url, 'v1')
     const { mkdirSync } = await import('node:fs')
     mkdirSync(join(cwd, 'node_modules'), { recursive: true })
     writeFileSync(join(cwd, 'node_modules', 'x.js'), 'export {}\n')

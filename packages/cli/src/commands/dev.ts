@@ -34,7 +34,6 @@ export async function dev(
     drainTimeout: 2,
   })
   const { supervisor, logger } = started
-  logger.log('info', banner(entry, started, 'dev'))
   if (options.watch) {
     const watcher = watchProject(cwd, async (changed) => {
       const shown = changed.map((file) => relative(cwd, file) || file).join(', ')
@@ -49,6 +48,9 @@ export async function dev(
       }
     })
     void supervisor.exited.then(() => watcher.close())
+    // The banner waits for the watcher's first scan: a save made after it is never missed.
+    await watcher.ready
   }
+  logger.log('info', banner(entry, started, 'dev'))
   await supervisor.exited
 }
