@@ -105,6 +105,43 @@ async function bentoHello(runtime) {
   return { port, proc, stop: () => proc.stop() }
 }
 
+/** Two plain processes of `runtime` sharing a port with SO_REUSEPORT, serving bench/hello.mjs. */
+async function rawProcesses(runtime) {
+  const port = await freePort()
+  const procs = [1, 2].map((i) =>
+    start([...runtimes[runtime], at('packages/core/bench/bare.mjs')], {
+      PORT: String(port),
+      RAW_REUSE_PORT: '1',
+      RAW_INDEX: String(i),
+    })
+  )
+  await Promise.all(procs.map((p) => p.waitFor(/^listening/)))
+  return { port, stop: () => Promise.all(procs.map((p) => p.stop())) }
+}
+
+// deno serve --parallel runs its workers as isolates on threads of one process; bento runs one
+// process per worker. Against two plain Deno processes this row shows what bento itself costs.
+async function denoProcesses() {
+  const bento = await bentoHello('deno')
+  const raw = await rawProcesses('deno')
+  await sleep(300)
+  const r = await paired(
+    async () => (await wrk(`http://127.0.0.1:${bento.port}/`)).rps,
+    async () => (await wrk(`http://127.0.0.1:${raw.port}/`)).rps
+  )
+  await bento.stop()
+  await raw.stop()
+  row(
+    'hello JSON, 2 workers, 64 keep-alive connections: deno, against two plain Deno processes',
+    `${fmt(r.a)} req/s`,
+    `${fmt(r.b)} req/s (2 × Deno.serve reusePort)`,
+    fmt(r.ratio, 2),
+    '≥ 0.9',
+    r.ratio >= 0.9 ? 'yes' : 'no',
+    `runs ${r.as.map(Math.round).join('/')} vs ${r.bs.map(Math.round).join('/')}`
+  )
+}
+
 async function helloThroughput(runtime) {
   const bento = await bentoHello(runtime)
   await sleep(300)
@@ -404,7 +441,9 @@ median of the pairs' ratios. Load comes from wrk (one thread, to leave the serve
 process on 127.0.0.1. Servers
 bind 127.0.0.1. "hello JSON" and the mixed-latency rows serve \`packages/core/bench/hello.mjs\`
 through \`runWorker\` under bento's supervisor, and the same handler under the runtime's own cluster
-(node:cluster; two Bun processes with \`reusePort\`; \`deno serve --parallel\` with DENO_JOBS=2). The
+(node:cluster; two Bun processes with \`reusePort\`; \`deno serve --parallel\` with DENO_JOBS=2, which
+runs its workers as isolates on threads of one process where bento runs a process per worker, so a
+second Deno row compares with two plain Deno processes). The
 onnx rows run \`bento serve\` on \`examples/onnx-classifier\` (Node), through the whole stack; "batching
 off" is the same model and handler called one input at a time (\`bench/onnx-unbatched.ts\`). This
 machine is shared: figures move by 10% or more between runs.
@@ -442,6 +481,7 @@ const sections = [
     'hello',
     async () => {
       for (const runtime of ['node', 'bun', 'deno']) await helloThroughput(runtime)
+      await denoProcesses()
     },
   ],
   [

@@ -105,34 +105,32 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
   // Loaded here so that Bun and Deno never load the Node HTTP adapter.
   const { getRequestListener } = await import('@hono/node-server')
   const listener = getRequestListener(fetch)
-  // Requests in progress per open connection: a drain closes a connection only once it is idle.
-  const sockets = new Map<Socket, number>()
-  const unsent = new Set<ServerResponse>()
+  // The response in progress on each open connection (HTTP/1.1 answers one request at a time per
+  // connection), null when it is idle: a drain closes a connection only once it is idle. One shared
+  // 'close' listener per response, no closure: this is on every request's path.
+  const sockets = new Map<Socket, ServerResponse | null>()
   let draining = false
   let graceMs = 0
   let drained: (() => void) | undefined
   const closeWhenIdle = (socket: Socket) => {
     setTimeout(() => {
-      if (sockets.get(socket) === 0) socket.destroy()
+      if (sockets.get(socket) === null) socket.destroy()
     }, graceMs).unref()
   }
+  function answered(this: ServerResponse) {
+    const socket = this.req.socket
+    if (sockets.get(socket) !== this) return
+    sockets.set(socket, null)
+    if (draining) closeWhenIdle(socket)
+  }
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket
-    sockets.set(socket, (sockets.get(socket) ?? 0) + 1)
-    unsent.add(res)
+    sockets.set(req.socket, res)
     if (draining) res.setHeader('connection', 'close')
-    res.once('finish', () => unsent.delete(res))
-    res.once('close', () => {
-      unsent.delete(res)
-      if (!sockets.has(socket)) return
-      const left = sockets.get(socket)! - 1
-      sockets.set(socket, left)
-      if (draining && left === 0) closeWhenIdle(socket)
-    })
+    res.on('close', answered)
     listener(req, res)
   })
   server.on('connection', (socket: Socket) => {
-    sockets.set(socket, 0)
+    sockets.set(socket, null)
     socket.once('close', () => {
       sockets.delete(socket)
       if (draining && sockets.size === 0) drained?.()
@@ -159,8 +157,10 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
       // which their clients see as a reset. Connections stay open for the grace period instead,
       // and whatever arrives on them is answered with `connection: close`.
       net.Server.prototype.close.call(server)
-      for (const res of unsent) if (!res.headersSent) res.setHeader('connection', 'close')
-      for (const [socket, requests] of sockets) if (requests === 0) closeWhenIdle(socket)
+      for (const [socket, res] of sockets) {
+        if (res === null) closeWhenIdle(socket)
+        else if (!res.headersSent) res.setHeader('connection', 'close')
+      }
       const idle =
         sockets.size === 0
           ? Promise.resolve()
