@@ -435,18 +435,20 @@ Written by \`pnpm bench\` (\`bench/run.mjs\`) on ${now}, in ${fmt((performance.n
 
 **Machine**: ${machine()}.
 
-**Method**: every comparison runs its two sides alternately in the same run (${PAIRS} pairs of
-${SECONDS}-second wrk runs, or as stated), so both see the same background load; the ratio is the
-median of the pairs' ratios. Load comes from wrk (one thread, to leave the servers as much of the 2 cores as it can) in its own
-process on 127.0.0.1. Servers
-bind 127.0.0.1. "hello JSON" and the mixed-latency rows serve \`packages/core/bench/hello.mjs\`
-through \`runWorker\` under bento's supervisor, and the same handler under the runtime's own cluster
-(node:cluster; two Bun processes with \`reusePort\`; \`deno serve --parallel\` with DENO_JOBS=2, which
-runs its workers as isolates on threads of one process where bento runs a process per worker, so a
-second Deno row compares with two plain Deno processes). The
-onnx rows run \`bento serve\` on \`examples/onnx-classifier\` (Node), through the whole stack; "batching
-off" is the same model and handler called one input at a time (\`bench/onnx-unbatched.ts\`). This
-machine is shared: figures move by 10% or more between runs.
+**Method**: each comparison runs its two sides alternately in the same run (${PAIRS} pairs of
+${SECONDS}-second wrk runs, unless stated), so both see the same background load; the ratio is the
+median of the pairs' ratios. Load comes from wrk (one thread, to leave the servers as much of the 2
+cores as it can) in its own process on 127.0.0.1, where the servers listen.
+
+- "hello JSON" and the mixed-latency rows serve \`packages/core/bench/hello.mjs\` through \`runWorker\`
+  under bento's supervisor, and the same handler under the runtime's own cluster: node:cluster; two
+  Bun processes with \`reusePort\`; \`deno serve --parallel\` (DENO_JOBS=2), which runs its workers as
+  isolates on threads of one process where bento runs a process per worker, so a second Deno row
+  compares with two plain Deno processes.
+- The onnx rows run \`bento serve\` on \`examples/onnx-classifier\` (Node) through the whole stack;
+  "batching off" is the same model and handler called one input at a time
+  (\`bench/onnx-unbatched.ts\`).
+- This machine is shared with other work: figures move by 10% or more between runs.
 
 ${table.join('\n')}
 
