@@ -136,7 +136,6 @@ pub fn parse_cpu_max(text: &str) -> Option<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::{parse_membership, resolve};
     use crate::testdir::TestDir;
 
     #[test]
@@ -161,11 +160,7 @@ mod tests {
     }
 
     fn probe_tree(dir: &TestDir) -> Cpu {
-        let mut reader = Reader::default();
-        reader.begin(dir.path());
-        let membership = parse_membership(&reader.read("/proc/self", "cgroup").unwrap());
-        reader.refresh_mounts();
-        let hierarchy = resolve(&membership, reader.mounts());
+        let (mut reader, hierarchy) = dir.resolved();
         probe(&mut reader, &hierarchy)
     }
 

@@ -90,7 +90,6 @@ fn hierarchical_memory_limit(stat: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cgroup::{parse_membership, resolve};
     use crate::testdir::TestDir;
 
     #[test]
@@ -110,11 +109,7 @@ mod tests {
     }
 
     fn probe_tree(dir: &TestDir) -> Memory {
-        let mut reader = Reader::default();
-        reader.begin(dir.path());
-        let membership = parse_membership(&reader.read("/proc/self", "cgroup").unwrap());
-        reader.refresh_mounts();
-        let hierarchy = resolve(&membership, reader.mounts());
+        let (mut reader, hierarchy) = dir.resolved();
         probe(&mut reader, &hierarchy)
     }
 

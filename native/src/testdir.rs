@@ -1,6 +1,9 @@
 //! Throwaway directory trees for tests that read files.
 
 use std::path::PathBuf;
+
+use crate::cgroup::{parse_membership, resolve, Hierarchy};
+use crate::fsread::Reader;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub struct TestDir(PathBuf);
@@ -24,6 +27,17 @@ impl TestDir {
         let file = self.0.join(relative.trim_start_matches('/'));
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(file, contents).unwrap();
+    }
+
+    /// A reader over this tree and the cgroup hierarchy its /proc and /sys files describe, as the
+    /// probe resolves it before reading any controller.
+    pub fn resolved(&self) -> (Reader, Hierarchy) {
+        let mut reader = Reader::default();
+        reader.begin(self.path());
+        let membership = parse_membership(&reader.read("/proc/self", "cgroup").unwrap());
+        reader.refresh_mounts();
+        let hierarchy = resolve(&membership, reader.mounts());
+        (reader, hierarchy)
     }
 }
 
