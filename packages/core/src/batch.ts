@@ -1,8 +1,12 @@
 // Adaptive batching for `batchable` APIs. Requests that reach one worker wait in a queue; the
-// dispatcher learns how long a batch of n takes (a least-squares line over recent batches) and
-// sends a batch when it is full, or when waiting for one more request would make the oldest one
-// miss its `maxLatencyMs`. A request that could not be answered in time is refused at once instead
-// of waiting. Timers are set only for the moment a decision is due: there is no polling loop.
+// dispatcher learns what a batch of n costs (cost-model.ts) and sends a batch when it is full, or
+// when waiting for one more request would make the oldest one miss its `maxLatencyMs`. A request
+// that can't be answered in time is refused at once instead of waiting, but only on evidence: until
+// the cost model has seen enough batches, and then only when even an optimistic estimate misses the
+// deadline. A request once admitted is always served, late if a batch ran slower than expected:
+// refusing it after it waited would cost the client the wait and the answer. Timers are set only for the moment a decision is due: there is no polling loop.
+import { type Clock, systemClock } from './clock.ts'
+import { CostModel, type CostModelOptions } from './cost-model.ts'
 
 /** Refused because the request could not be answered within `maxLatencyMs`: an HTTP 503. */
 export class BatchShedError extends Error {
@@ -33,8 +37,10 @@ export interface BatcherOptions<In, Out> {
   run: (inputs: In[]) => Promise<Out[]>
   /** Called after every batch (successful or not). */
   onBatch?: (report: BatchReport) => void
-  /** The clock, for tests. Default `performance.now`. */
-  now?: () => number
+  /** Time and timers; tests pass a manual clock. Default: `performance.now` and `setTimeout`. */
+  clock?: Clock
+  /** How the cost model learns (warm-up, window, evidence); see `COST_MODEL_DEFAULTS`. */
+  costModel?: CostModelOptions
 }
 
 interface Pending<In, Out> {
@@ -47,59 +53,6 @@ interface Pending<In, Out> {
 }
 
 /**
- * The cost of a batch of n as `intercept + slope * n`, refitted over the last batches. Until two
- * different sizes have been seen it assumes the cost of a batch does not depend on its size.
- */
-export class CostModel {
-  private readonly samples: Array<{ n: number; ms: number }> = []
-  private intercept = 0
-  private slope = 0
-
-  constructor(private readonly window = 64) {}
-
-  /**
-   * Records that a batch of `n` took `ms` and refits the line.
-   * @example
-   * model.observe(8, 12.5)
-   */
-  observe(n: number, ms: number): void {
-    this.samples.push({ n, ms })
-    if (this.samples.length > this.window) this.samples.shift()
-    this.fit()
-  }
-
-  /**
-   * Predicted milliseconds for a batch of `n` (0 before any batch ran).
-   * @example
-   * const ms = model.estimate(16)
-   */
-  estimate(n: number): number {
-    return Math.max(0, this.intercept + this.slope * n)
-  }
-
-  private fit(): void {
-    const count = this.samples.length
-    let sumN = 0
-    let sumMs = 0
-    for (const s of this.samples) {
-      sumN += s.n
-      sumMs += s.ms
-    }
-    const meanN = sumN / count
-    const meanMs = sumMs / count
-    let covariance = 0
-    let variance = 0
-    for (const s of this.samples) {
-      covariance += (s.n - meanN) * (s.ms - meanMs)
-      variance += (s.n - meanN) ** 2
-    }
-    // A negative slope is noise (bigger batches are never cheaper in total); keep the mean instead.
-    this.slope = variance > 0 ? Math.max(0, covariance / variance) : 0
-    this.intercept = meanMs - this.slope * meanN
-  }
-}
-
-/**
  * Groups single requests into batches for a batchable handler.
  * @example
  * const batcher = new Batcher({ maxBatchSize: 16, maxLatencyMs: 100, run: (xs) => model.run(xs) })
@@ -107,17 +60,18 @@ export class CostModel {
  */
 export class Batcher<In, Out> {
   private readonly queue: Pending<In, Out>[] = []
-  private readonly model = new CostModel()
-  private readonly now: () => number
-  private busyUntil: number | undefined
-  private timer: ReturnType<typeof setTimeout> | undefined
+  private readonly model: CostModel
+  private readonly clock: Clock
+  private inFlight: { size: number; started: number } | undefined
+  private timer: unknown
   private timerAt = Number.POSITIVE_INFINITY
   /** Smoothed gap between arrivals in ms, to judge whether another request is worth waiting for. */
   private gap: number | undefined
   private lastArrival: number | undefined
 
   constructor(private readonly options: BatcherOptions<In, Out>) {
-    this.now = options.now ?? (() => performance.now())
+    this.clock = options.clock ?? systemClock
+    this.model = new CostModel(options.costModel)
   }
 
   /** Requests waiting for a batch. */
@@ -125,9 +79,14 @@ export class Batcher<In, Out> {
     return this.queue.length
   }
 
-  /** The fitted cost of a batch of `n`, in ms. */
+  /** The typical cost of a batch of `n`, in ms, as learned so far. */
   estimate(n: number): number {
     return this.model.estimate(n)
+  }
+
+  /** True once the cost model has seen enough batches to refuse requests on its estimate. */
+  get confident(): boolean {
+    return this.model.confident
   }
 
   /**
@@ -138,12 +97,11 @@ export class Batcher<In, Out> {
    * const label = await batcher.submit({ text: 'hello' })
    */
   submit(input: In, signal?: AbortSignal): Promise<Out> {
-    const arrived = this.now()
+    const arrived = this.clock.now()
     this.noteArrival(arrived)
     const deadline = arrived + this.options.maxLatencyMs
-    if (this.earliestAnswer(arrived) > deadline) {
-      return Promise.reject(this.shed(this.earliestAnswer(arrived) - deadline))
-    }
+    const earliest = this.earliestAnswer(arrived)
+    if (earliest > deadline) return Promise.reject(this.shed(earliest - deadline))
     if (signal?.aborted) return Promise.reject(signal.reason)
     return new Promise<Out>((resolve, reject) => {
       const entry: Pending<In, Out> = {
@@ -169,16 +127,27 @@ export class Batcher<In, Out> {
     })
   }
 
-  /** When a request arriving now could be answered at the soonest, given the batches before it. */
+  /**
+   * The soonest a request arriving now could be answered, counting the batch in flight and the
+   * full batches queued before it at their optimistic cost; `-Infinity` while the cost model has
+   * too little evidence to refuse anything.
+   */
   private earliestAnswer(now: number): number {
+    this.model.forget(now)
+    if (!this.model.confident) return Number.NEGATIVE_INFINITY
     const { maxBatchSize } = this.options
+    const model = this.model
     const ahead = this.queue.length
     const fullBatches = Math.floor(ahead / maxBatchSize)
-    const start = Math.max(now, this.busyUntil ?? now)
+    const running = this.inFlight
+    const inFlightLeft = running
+      ? Math.max(0, running.started + model.lowerBound(running.size) - now)
+      : 0
     return (
-      start +
-      fullBatches * this.model.estimate(maxBatchSize) +
-      this.model.estimate((ahead % maxBatchSize) + 1)
+      now +
+      inFlightLeft +
+      fullBatches * model.lowerBound(maxBatchSize) +
+      model.lowerBound((ahead % maxBatchSize) + 1)
     )
   }
 
@@ -203,10 +172,8 @@ export class Batcher<In, Out> {
 
   /** Sends a batch now, or sets one timer for the moment waiting stops paying. */
   private decide(): void {
-    if (this.busyUntil !== undefined || this.queue.length === 0) return
-    const now = this.now()
-    this.dropLate(now)
-    if (this.queue.length === 0) return
+    if (this.inFlight !== undefined || this.queue.length === 0) return
+    const now = this.clock.now()
     const { maxBatchSize } = this.options
     const size = Math.min(this.queue.length, maxBatchSize)
     if (size === maxBatchSize) {
@@ -229,45 +196,34 @@ export class Batcher<In, Out> {
     else this.dispatch(size)
   }
 
-  /** Refuses queued requests that can no longer be answered in time. */
-  private dropLate(now: number): void {
-    const cost = this.model.estimate(1)
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      const entry = this.queue[i]!
-      if (now + cost <= entry.deadline) continue
-      this.queue.splice(i, 1)
-      entry.detach()
-      entry.reject(this.shed(now + cost - entry.deadline))
-    }
-  }
-
   private wakeAt(at: number): void {
     if (this.timer !== undefined && this.timerAt <= at) return
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     this.timerAt = at
-    this.timer = setTimeout(
+    this.timer = this.clock.setTimeout(
       () => {
         this.timer = undefined
         this.timerAt = Number.POSITIVE_INFINITY
         this.decide()
       },
-      Math.max(0, at - this.now())
+      Math.max(0, at - this.clock.now())
     )
   }
 
   private dispatch(size: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     this.timer = undefined
     this.timerAt = Number.POSITIVE_INFINITY
     const batch = this.queue.splice(0, size)
-    const started = this.now()
-    this.busyUntil = started + this.model.estimate(size)
+    const started = this.clock.now()
+    this.inFlight = { size, started }
     for (const entry of batch) entry.detach()
     const waitsMs = batch.map((entry) => started - entry.arrived)
     const finish = (outcome: { outputs: Out[] } | { error: unknown }) => {
-      const durationMs = this.now() - started
-      this.model.observe(size, durationMs)
-      this.busyUntil = undefined
+      const ended = this.clock.now()
+      const durationMs = ended - started
+      this.model.observe(size, durationMs, ended)
+      this.inFlight = undefined
       this.options.onBatch?.({ size, durationMs, waitsMs })
       batch.forEach((entry, i) => {
         if ('error' in outcome) entry.reject(outcome.error)
