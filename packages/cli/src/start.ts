@@ -85,6 +85,7 @@ export async function startService(entry: Entry, options: StartOptions): Promise
     env: { ...options.env, BENTO_ENTRY: entry.file },
     drainTimeout: options.drainTimeout ?? settings?.drainTimeout,
     restart: settings?.restart,
+    maxMemory: settings?.maxMemory,
     onDeployment: entry.kind === 'service' ? entry.service.config.onDeployment : undefined,
     logger,
   })

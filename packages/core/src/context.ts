@@ -7,6 +7,17 @@ import type { WorkerInfo } from './service.ts'
 /** Where a worker is in its life. */
 export type WorkerStatus = 'starting' | 'ready' | 'draining'
 
+/** What the supervisor counts about its workers, by cause: restarts and memory recycles. */
+export interface SupervisorStats {
+  /** Restarts of workers that exited unasked, by cause: `oom` (the OOM killer) or `crash`. */
+  restarts: Record<string, number>
+  /** Workers replaced on purpose, by cause: `memory` (over `maxMemory`). */
+  recycles: Record<string, number>
+}
+
+/** The gather topic the supervisor answers itself, with its `SupervisorStats`. */
+export const SUPERVISOR_TOPIC = 'bento:supervisor'
+
 /** How the worker runtime reaches the other workers; absent when running standalone. */
 export type GatherTransport = (topic: string) => Promise<unknown[]>
 
@@ -80,6 +91,18 @@ export const serverContext = {
     if (transport) return transport(topic)
     const local = await localAnswer(topic)
     return local === undefined ? [] : [local]
+  },
+  /**
+   * The supervisor's restart and recycle counters; `undefined` when standalone.
+   * @example
+   * const stats = await serverContext.supervisorStats()
+   * stats?.restarts.oom // workers the OOM killer ended
+   */
+  async supervisorStats(): Promise<SupervisorStats | undefined> {
+    const { transport } = shared()
+    if (!transport) return undefined
+    const [stats] = await transport(SUPERVISOR_TOPIC)
+    return stats as SupervisorStats | undefined
   },
 }
 

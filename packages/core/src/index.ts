@@ -6,8 +6,9 @@ export {
   type BatcherOptions,
   type BatchReport,
   BatchShedError,
-  CostModel,
 } from './batch.ts'
+export { type Clock, systemClock } from './clock.ts'
+export { COST_MODEL_DEFAULTS, CostModel, type CostModelOptions } from './cost-model.ts'
 export {
   type GatherTransport,
   localAnswer,

@@ -20,6 +20,8 @@ export type WorkerMessage =
   | { type: 'gather'; id: number; topic: string }
   /** This worker's answer to the supervisor's `ask` with the same id; no `value`: no answer. */
   | { type: 'answer'; id: number; value?: unknown }
+  /** It answered its first request: from now on its exit is never a crash loop. */
+  | { type: 'served' }
 
 /** What the supervisor tells a worker. */
 export type SupervisorMessage =

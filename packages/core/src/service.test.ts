@@ -40,6 +40,7 @@ describe('service(): defaults', () => {
       workersPerResource: DEFAULTS.workersPerResource,
       multiThreaded: DEFAULTS.multiThreaded,
       workerMemory: undefined,
+      maxMemory: undefined,
       traffic: {
         timeout: DEFAULTS.traffic.timeout,
         maxConcurrency: undefined,
@@ -76,13 +77,19 @@ describe('service(): defaults', () => {
     const s = svc({
       resources: { memory: '2Gi', cpu: 0.5, gpu: 0.25 },
       workerMemory: '512Mi',
+      maxMemory: '1.5Gi',
       traffic: { maxConcurrency: 4 },
-      restart: { maxRestarts: 0 },
+      restart: { maxRestarts: 0, backoff: { max: 5 } },
     })
     expect(s.settings.resources).toEqual({ cpu: 0.5, memory: 2 ** 31, gpu: 0.25 })
     expect(s.settings.workerMemory).toBe(2 ** 29)
+    expect(s.settings.maxMemory).toBe(1.5 * 2 ** 30)
     expect(s.settings.traffic).toEqual({ timeout: 60, maxConcurrency: 4, maxQueue: 4 })
-    expect(s.settings.restart).toEqual({ ...DEFAULTS.restart, maxRestarts: 0 })
+    expect(s.settings.restart).toEqual({
+      ...DEFAULTS.restart,
+      maxRestarts: 0,
+      backoff: { ...DEFAULTS.restart.backoff, max: 5 },
+    })
   })
 
   it('returns a frozen service', () => {
@@ -113,6 +120,7 @@ describe('service(): every bad value names the field and the fix', () => {
     ['resources.memory', { resources: { memory: 'lots' } }, 'memory: "2Gi"'],
     ['resources.memory', { resources: { memory: -5 } }, 'memory: "2Gi"'],
     ['workerMemory', { workerMemory: '1 gig' }, 'workerMemory: "1Gi"'],
+    ['maxMemory', { maxMemory: 'lots' }, 'maxMemory: "1.5Gi"'],
     ['workersPerResource', { workersPerResource: 0 }, 'use 1'],
     ['workersPerResource', { workersPerResource: -2 }, 'use 1'],
     ['traffic.timeout', { traffic: { timeout: 0 } }, 'timeout: 60'],
@@ -125,9 +133,13 @@ describe('service(): every bad value names the field and the fix', () => {
     ['envs.1BAD', { envs: { '1BAD': 'x' } }, 'not starting with a digit'],
     ['envs.PORT', { envs: { PORT: 3000 } }, 'PORT: "3000"'],
     ['restart.maxRestarts', { restart: { maxRestarts: -1 } }, 'maxRestarts: 5'],
-    ['restart.backoffMs', { restart: { backoffMs: 1.5 } }, 'backoffMs: 100'],
-    ['restart.windowSeconds', { restart: { windowSeconds: 0 } }, 'windowSeconds: 60'],
-    ['restart.stableSeconds', { restart: { stableSeconds: -1 } }, 'stableSeconds: 10'],
+    ['restart.backoff.initial', { restart: { backoff: { initial: -1 } } }, 'initial: 0.1'],
+    ['restart.backoff.max', { restart: { backoff: { max: 10_000 } } }, 'write 10 for 10000 ms'],
+    ['restart.backoff.max', { restart: { backoff: { initial: 2, max: 1 } } }, 'at least initial'],
+    ['restart.backoff', { restart: { backoff: 5 } }, 'initial: 0.1, max: 10'],
+    ['restart.window', { restart: { window: 0 } }, 'window: 60'],
+    ['restart.minUptime', { restart: { minUptime: -1 } }, 'minUptime: 1'],
+    ['restart', { restart: 'always' }, 'maxRestarts: 5'],
     ['drainTimeout', { drainTimeout: 0 }, 'drainTimeout: 30'],
     ['drainTimeout', { drainTimeout: 90_000 }, 'write 90 for 90000 ms'],
     ['apis', { apis: null }, 'api({ handler })'],

@@ -93,20 +93,42 @@ export interface Traffic {
   maxQueue?: number
 }
 
-/** When a crashed worker is started again, and when the supervisor gives up. */
+/** How long a restart waits: `initial` seconds, doubled per consecutive restart up to `max`. */
+export interface Backoff {
+  /** The first delay, in seconds. Default 0.1. */
+  initial?: number
+  /** The delay never exceeds this, in seconds. Default 10. */
+  max?: number
+  /** A worker up this many seconds starts the doubling over. Default 30. */
+  resetAfter?: number
+}
+
+/**
+ * When a worker that exited is started again, and when the supervisor gives up. Only unstable
+ * exits count towards giving up: a worker that exits before it is ready, or within `minUptime` of
+ * being ready without having answered a request. A worker that served and then died (killed by
+ * the OOM killer, a chaos tool, a rare crash) is always restarted, with backoff.
+ */
 export interface RestartPolicy {
-  /** Restarts allowed within `windowSeconds` before the supervisor stops. Default 5. */
+  /** Seconds a ready worker must stay up (or answer a request) to count as started. Default 1. */
+  minUptime?: number
+  /** Unstable exits of one worker index allowed within `window` before the service stops. Default 5. */
   maxRestarts?: number
-  /** Default 60. */
-  windowSeconds?: number
-  /** First backoff delay in ms, doubled per restart (with jitter). Default 100. */
-  backoffMs?: number
-  /** The backoff never exceeds this. Default 10000. */
-  maxBackoffMs?: number
-  /** A worker up this long is stable again: its backoff starts over. Default 10. */
-  stableSeconds?: number
-  /** Never give up on a crash loop. Default false. */
+  /** Seconds over which unstable exits are counted. Default 60. */
+  window?: number
+  /** Delay before each restart. */
+  backoff?: Backoff
+  /** Never stop on unstable exits either (Kubernetes' behaviour). Default false. */
   keepRetrying?: boolean
+}
+
+/** A restart policy with every default applied. */
+export interface ResolvedRestartPolicy {
+  minUptime: number
+  maxRestarts: number
+  window: number
+  backoff: Required<Backoff>
+  keepRetrying: boolean
 }
 
 /** Everything a service declares. `State` is what `onStartup` returns. */
@@ -122,6 +144,11 @@ export interface ServiceConfig<State = unknown> {
   multiThreaded?: boolean
   /** Expected memory of one worker (bytes or `1Gi`): caps the worker count at what fits. */
   workerMemory?: number | string
+  /**
+   * Replace a worker whose resident memory stays above this (bytes or `1.5Gi`), gracefully: its
+   * successor starts and becomes ready before it drains (PM2's `max_memory_restart`). Linux only.
+   */
+  maxMemory?: number | string
   traffic?: Traffic
   /** Extra environment variables for every worker. */
   envs?: Record<string, string>
@@ -160,9 +187,10 @@ export interface NormalizedConfig {
   workersPerResource: number
   multiThreaded: boolean
   workerMemory: number | undefined
+  maxMemory: number | undefined
   traffic: { timeout: number; maxConcurrency: number | undefined; maxQueue: number | undefined }
   envs: Record<string, string>
-  restart: Required<RestartPolicy>
+  restart: ResolvedRestartPolicy
   drainTimeout: number
 }
 
@@ -186,11 +214,10 @@ export const DEFAULTS = {
   multiThreaded: false,
   traffic: { timeout: 60 },
   restart: {
+    minUptime: 1,
     maxRestarts: 5,
-    windowSeconds: 60,
-    backoffMs: 100,
-    maxBackoffMs: 10_000,
-    stableSeconds: 10,
+    window: 60,
+    backoff: { initial: 0.1, max: 10, resetAfter: 30 },
     keepRetrying: false,
   },
   drainTimeout: 30,
@@ -326,6 +353,14 @@ function normalizeSettings(config: AnyConfig, fail: Fail): NormalizedConfig {
       'write workerMemory: "1Gi"'
     )
   }
+  const maxMemory = config.maxMemory === undefined ? undefined : parseBytes(config.maxMemory)
+  if (config.maxMemory !== undefined && maxMemory === undefined) {
+    fail(
+      'maxMemory',
+      `must be bytes or a size such as "512Mi" or "1.5Gi", got ${describe(config.maxMemory)}`,
+      'write maxMemory: "1.5Gi"'
+    )
+  }
   const workersPerResource = config.workersPerResource ?? DEFAULTS.workersPerResource
   if (!isPositive(workersPerResource)) {
     fail(
@@ -340,6 +375,7 @@ function normalizeSettings(config: AnyConfig, fail: Fail): NormalizedConfig {
     workersPerResource,
     multiThreaded: config.multiThreaded ?? DEFAULTS.multiThreaded,
     workerMemory,
+    maxMemory,
     traffic: normalizeTraffic(config.traffic ?? {}, fail),
     envs: normalizeEnvs(config.envs ?? {}, fail),
     restart: normalizeRestart(config.restart ?? {}, fail),
@@ -380,34 +416,58 @@ function normalizeTraffic(traffic: Traffic, fail: Fail): NormalizedConfig['traff
  * @example
  * const policy = normalizeRestart({ maxRestarts: 10 }, fail)
  */
-export function normalizeRestart(restart: RestartPolicy, fail: Fail): Required<RestartPolicy> {
-  const merged = { ...DEFAULTS.restart, ...restart }
-  for (const key of ['maxRestarts', 'backoffMs', 'maxBackoffMs'] as const) {
-    if (!(Number.isInteger(merged[key]) && merged[key] >= 0)) {
-      fail(
-        `restart.${key}`,
-        `must be an integer of at least 0, got ${describe(merged[key])}`,
-        `use e.g. ${key}: ${DEFAULTS.restart[key]}`
-      )
-    }
+export function normalizeRestart(restart: RestartPolicy, fail: Fail): ResolvedRestartPolicy {
+  if (typeof restart !== 'object' || restart === null || Array.isArray(restart)) {
+    fail('restart', `must be an object, got ${describe(restart)}`, 'write restart: { maxRestarts: 5 }')
   }
-  for (const key of ['windowSeconds', 'stableSeconds'] as const) {
-    if (!isPositive(merged[key])) {
-      fail(
-        `restart.${key}`,
-        `must be a positive number of seconds, got ${describe(merged[key])}`,
-        `use e.g. ${key}: ${DEFAULTS.restart[key]}`
-      )
-    }
+  const d = DEFAULTS.restart
+  const backoff = restart.backoff ?? {}
+  if (typeof backoff !== 'object' || backoff === null || Array.isArray(backoff)) {
+    fail(
+      'restart.backoff',
+      `must be an object, got ${describe(backoff)}`,
+      'write backoff: { initial: 0.1, max: 10 }'
+    )
   }
-  if (typeof merged.keepRetrying !== 'boolean') {
+  const maxRestarts = restart.maxRestarts ?? d.maxRestarts
+  if (!(Number.isInteger(maxRestarts) && maxRestarts >= 0)) {
+    fail(
+      'restart.maxRestarts',
+      `must be an integer of at least 0, got ${describe(maxRestarts)}`,
+      `use e.g. maxRestarts: ${d.maxRestarts}`
+    )
+  }
+  const resolved: ResolvedRestartPolicy = {
+    minUptime: seconds(restart.minUptime, d.minUptime, 'restart.minUptime', fail),
+    maxRestarts,
+    window: seconds(restart.window, d.window, 'restart.window', fail),
+    backoff: {
+      initial: seconds(backoff.initial, d.backoff.initial, 'restart.backoff.initial', fail),
+      max: seconds(backoff.max, d.backoff.max, 'restart.backoff.max', fail),
+      resetAfter: seconds(
+        backoff.resetAfter,
+        d.backoff.resetAfter,
+        'restart.backoff.resetAfter',
+        fail
+      ),
+    },
+    keepRetrying: restart.keepRetrying ?? d.keepRetrying,
+  }
+  if (typeof resolved.keepRetrying !== 'boolean') {
     fail(
       'restart.keepRetrying',
-      `must be true or false, got ${describe(merged.keepRetrying)}`,
+      `must be true or false, got ${describe(resolved.keepRetrying)}`,
       'leave it out to stop on a crash loop'
     )
   }
-  return merged
+  if (resolved.backoff.max < resolved.backoff.initial) {
+    fail(
+      'restart.backoff.max',
+      `is ${resolved.backoff.max} s, below backoff.initial (${resolved.backoff.initial} s)`,
+      'make max at least initial'
+    )
+  }
+  return resolved
 }
 
 function normalizeEnvs(envs: Record<string, string>, fail: Fail): Record<string, string> {

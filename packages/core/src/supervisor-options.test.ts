@@ -96,8 +96,8 @@ describe('resolveOptions', () => {
     ['drainTimeout 0', { drainTimeout: 0 }, /drainTimeout must be a positive number, got 0/],
     [
       'a negative backoff',
-      { restart: { backoffMs: -1 } },
-      /restart\.backoffMs must be an integer of at least 0, got -1/,
+      { restart: { backoff: { initial: -1 } } },
+      /restart\.backoff\.initial must be a positive number of seconds, got -1/,
     ],
     [
       'a string keepRetrying',

@@ -8,7 +8,13 @@ import { BentoConfigError, describe } from './errors.ts'
 import { createLogger, type LogFormat, type Logger } from './logger.ts'
 import type { WorkerAssignment } from './plan.ts'
 import type { PortSharing, Runtime } from './runtime/index.ts'
-import { DEFAULTS, normalizeRestart, type RestartPolicy } from './service.ts'
+import {
+  DEFAULTS,
+  normalizeRestart,
+  type ResolvedRestartPolicy,
+  type RestartPolicy,
+} from './service.ts'
+import { formatBytes, parseBytes } from './units.ts'
 
 /**
  * What the supervisor needs of one planned worker (`plan().assignments` fit as they are): its
@@ -50,6 +56,13 @@ export interface SuperviseOptions {
   logger?: LogFormat | Logger
   /** How long `gather` waits for each worker's answer, in ms. Default 1000. */
   gatherTimeoutMs?: number
+  /**
+   * Replace a worker whose resident memory stays above this (bytes, or `1.5Gi`): start its
+   * successor, wait until it is ready, then drain it. Linux only. Default: no limit.
+   */
+  maxMemory?: number | string
+  /** Seconds between memory checks; a worker is replaced after 3 checks in a row above. Default 1. */
+  memoryCheckInterval?: number
 }
 
 /** The options with every default applied. */
@@ -64,10 +77,12 @@ export interface ResolvedOptions {
   env: Record<string, string>
   drainTimeout: number
   shutdownGrace: number
-  restart: Required<RestartPolicy>
+  restart: ResolvedRestartPolicy
   onDeployment: (() => void | Promise<void>) | undefined
   logger: Logger
   gatherTimeoutMs: number
+  maxMemory: number | undefined
+  memoryCheckInterval: number
 }
 
 /**
@@ -80,6 +95,7 @@ export const SUPERVISOR_DEFAULTS = {
   host: '0.0.0.0',
   shutdownGrace: 5,
   gatherTimeoutMs: 1000,
+  memoryCheckInterval: 1,
   logger: 'pretty',
 } as const
 
@@ -129,7 +145,26 @@ export function resolveOptions(
       'gatherTimeoutMs',
       'use e.g. gatherTimeoutMs: 1000'
     ),
+    maxMemory: checkBytes(options.maxMemory, 'maxMemory'),
+    memoryCheckInterval: seconds(
+      options.memoryCheckInterval,
+      SUPERVISOR_DEFAULTS.memoryCheckInterval,
+      'memoryCheckInterval'
+    ),
   }
+}
+
+function checkBytes(value: number | string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined
+  const bytes = parseBytes(value)
+  if (bytes === undefined) {
+    fail(
+      field,
+      `must be bytes or a size such as "512Mi" or "1.5Gi", got ${describe(value)}`,
+      `write ${field}: "1.5Gi" (${formatBytes(1.5 * 2 ** 30)})`
+    )
+  }
+  return bytes
 }
 
 function entryPath(entry: string | URL, cwd: string, runtime: Runtime['name']): string {

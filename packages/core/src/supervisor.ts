@@ -2,6 +2,8 @@
 // the ones that crash, replaces them one by one on reload, and drains them on shutdown. It knows
 // nothing of HTTP frameworks: a worker is any module that calls runWorker() with a fetch handler.
 import process from 'node:process'
+import { type MemoryInfo, probe } from '@bento/native'
+import { type SupervisorStats, SUPERVISOR_TOPIC } from './context.ts'
 import { environment } from './env.ts'
 import {
   type Channel,
@@ -10,6 +12,7 @@ import {
   type SupervisorMessage,
   type WorkerMessage,
 } from './ipc.ts'
+import { type OomCounter, oomCounter, oomReason, rssOf } from './memory.ts'
 import { migrateReqHint } from './port.ts'
 import { type RestartTracker, restartTracker } from './restarts.ts'
 import { currentRuntime, type ExitStatus, type Runtime, type SharedPort } from './runtime/index.ts'
@@ -18,7 +21,8 @@ import {
   resolveOptions,
   type SuperviseOptions,
 } from './supervisor-options.ts'
-import { describeExit, WorkerProcess } from './worker-process.ts'
+import { formatBytes } from './units.ts'
+import { WorkerProcess } from './worker-process.ts'
 
 export type { LogFormat, Logger, LogLevel } from './logger.ts'
 export { createLogger } from './logger.ts'
@@ -70,6 +74,8 @@ export interface Supervisor {
   kill(): Promise<SupervisorExit>
   /** Every ready worker's answer to `topic`, as `serverContext.gather` gets it in a worker. */
   gather(topic: string): Promise<unknown[]>
+  /** Restarts by cause and memory recycles so far, as `/metrics` shows them. */
+  stats(): SupervisorStats
   /** Resolves when the supervisor has ended and released the port. */
   readonly exited: Promise<SupervisorExit>
 }
@@ -83,7 +89,14 @@ interface Slot {
   tracker: RestartTracker
   timer: ReturnType<typeof setTimeout> | undefined
   readyOnce: () => void
+  /** The replacement in progress (a reload or a memory recycle); one at a time per index. */
+  replacing: Promise<void>
+  /** Memory checks in a row that found the current worker above `maxMemory`. */
+  over: number
 }
+
+// Checks in a row above maxMemory before a worker is replaced: one high reading may be a burst.
+const OVER_CHECKS = 3
 
 // Variables the supervisor sets per worker: an inherited value (a supervisor started from a
 // worker) must not leak through.
@@ -140,9 +153,17 @@ class SupervisorImpl implements Supervisor {
   private readonly o: ResolvedOptions
   private readonly slots: Slot[]
   private readonly processes = new Map<string, WorkerProcess>()
+  private readonly counters: SupervisorStats = { restarts: {}, recycles: {} }
   private ipc: IpcServer | undefined
   private shared: SharedPort | undefined
   private boundPort: number | undefined
+  private memory: MemoryInfo | undefined
+  private oom: OomCounter | undefined
+  private memoryTimer: ReturnType<typeof setInterval> | undefined
+  /** Processes found above maxMemory right after they started: warned about once, not recycled. */
+  private readonly bornOver = new Set<WorkerProcess>()
+  /** Processes whose memory was checked at least once since they became ready. */
+  private readonly sampled = new WeakSet<WorkerProcess>()
   private stopping = false
   private killed = false
   private finished = false
@@ -176,6 +197,8 @@ class SupervisorImpl implements Supervisor {
         tracker: restartTracker(options.restart),
         timer: undefined,
         readyOnce,
+        replacing: Promise.resolve(),
+        over: 0,
       }
     })
     void this.start(Promise.all(readies))
@@ -202,6 +225,7 @@ class SupervisorImpl implements Supervisor {
         const hint = migrateReqHint()
         if (hint) this.log('warn', hint)
       }
+      this.watchMemory()
       if (this.o.onDeployment) {
         this.log('info', 'running onDeployment')
         await this.o.onDeployment()
@@ -228,6 +252,69 @@ class SupervisorImpl implements Supervisor {
     }
   }
 
+  // The cgroup's OOM counter (to name the OOM killer when it SIGKILLs a worker), and with
+  // maxMemory a periodic look at every worker's resident memory.
+  private watchMemory() {
+    this.memory = probe({ gpu: false }).memory
+    this.oom = oomCounter(this.memory)
+    const max = this.o.maxMemory
+    if (max === undefined) return
+    if (rssOf(process.pid) === undefined) {
+      this.log(
+        'warn',
+        `maxMemory (${formatBytes(max)}) is not enforced: it needs /proc/<pid>/status, which this system lacks (Linux only)`
+      )
+      return
+    }
+    this.memoryTimer = setInterval(() => this.checkMemory(max), this.o.memoryCheckInterval * 1000)
+  }
+
+  private checkMemory(max: number) {
+    if (this.stopping) return
+    for (const slot of this.slots) {
+      const worker = slot.current
+      if (worker?.state !== 'ready' || this.bornOver.has(worker)) {
+        slot.over = 0
+        continue
+      }
+      const rss = rssOf(worker.pid)
+      const first = !this.sampled.has(worker)
+      this.sampled.add(worker)
+      if (rss === undefined || rss <= max) {
+        slot.over = 0
+        continue
+      }
+      // Over the limit at its first check after it became ready: a fresh worker needs this much,
+      // and a successor would too. Replacing it would only loop; say what to change, once.
+      if (first) {
+        this.bornOver.add(worker)
+        this.log(
+          'warn',
+          `uses ${formatBytes(rss)} right after start, above maxMemory (${formatBytes(max)}); it is not recycled: raise maxMemory above what a fresh worker needs`,
+          slot.index
+        )
+        continue
+      }
+      slot.over += 1
+      if (slot.over < OVER_CHECKS) continue
+      slot.over = 0
+      const why = `resident memory ${formatBytes(rss)} stayed above maxMemory (${formatBytes(max)})`
+      this.replaceQueued(slot, why).then(
+        () => this.count('recycles', 'memory'),
+        () => {}
+      )
+    }
+  }
+
+  private count(kind: keyof SupervisorStats, reason: string) {
+    const table = this.counters[kind]
+    table[reason] = (table[reason] ?? 0) + 1
+  }
+
+  stats(): SupervisorStats {
+    return structuredClone(this.counters)
+  }
+
   private workerEnv(slot: Slot, id: string): Record<string, string> {
     const base = Object.fromEntries(
       Object.entries(environment()).filter(([key]) => !OWN_VARS.test(key))
@@ -252,6 +339,8 @@ class SupervisorImpl implements Supervisor {
   private spawn(slot: Slot): WorkerProcess {
     slot.generation += 1
     const id = `${slot.index}.${slot.generation}`
+    const oom = this.oom
+    const oomBefore = oom?.read()
     const worker = new WorkerProcess(this.adapter, {
       index: slot.index,
       id,
@@ -262,10 +351,15 @@ class SupervisorImpl implements Supervisor {
       listenFd: this.shared!.fd,
       logger: this.o.logger,
       gather: (topic) => this.gather(topic),
+      explainKill: () =>
+        oom && this.memory
+          ? oomReason(oom, oomBefore, oom.read(), this.memory, this.slots.length)
+          : undefined,
     })
     this.processes.set(id, worker)
     void worker.exited.then((status) => {
       this.processes.delete(id)
+      this.bornOver.delete(worker)
       this.exitedWorker(slot, worker, status)
     })
     return worker
@@ -299,20 +393,25 @@ class SupervisorImpl implements Supervisor {
   private exitedWorker(slot: Slot, worker: WorkerProcess, status: ExitStatus) {
     if (this.stopping || this.finished) return
     if (worker.drainRequested) {
-      this.log('info', `pid ${worker.pid} drained and ${describeExit(status)}`, slot.index)
+      this.log('info', `pid ${worker.pid} drained and ${worker.describe(status)}`, slot.index)
       return
     }
-    // A replacement that failed during a reload: reload() reports it.
+    // A replacement that failed during a reload or a recycle: whoever replaced reports it.
     if (slot.current !== worker) return
     slot.current = undefined
     const error = worker.failure(status)
-    const uptimeMs = Date.now() - worker.startedAt.getTime()
-    const decision = slot.tracker.exited(uptimeMs)
-    const { maxRestarts, windowSeconds, keepRetrying } = this.o.restart
+    const now = Date.now()
+    const decision = slot.tracker.exited({
+      uptimeMs: now - worker.startedAt.getTime(),
+      readyForMs: worker.readyAt === undefined ? undefined : now - worker.readyAt.getTime(),
+      served: worker.served,
+    })
+    this.count('restarts', worker.killReason === undefined ? 'crash' : 'oom')
+    const { maxRestarts, window, minUptime, keepRetrying } = this.o.restart
     if (decision.crashLoop && !keepRetrying) {
       const summary = error.message.split('\n').slice(-10).join('\n')
       const fatal = new Error(
-        `worker ${slot.index} exited ${decision.recentExits} times within ${windowSeconds} s (restart.maxRestarts is ${maxRestarts}); its last error: ${summary}`,
+        `worker ${slot.index} exited ${decision.unstableExits} times within ${window} s before it was ready or within restart.minUptime (${minUptime} s) of it (restart.maxRestarts is ${maxRestarts}); its last error: ${summary}`,
         { cause: error }
       )
       this.log('error', fatal.message)
@@ -321,7 +420,7 @@ class SupervisorImpl implements Supervisor {
     }
     this.log(
       'warn',
-      `pid ${worker.pid} ${describeExit(status)}; restarting in ${decision.delayMs} ms`,
+      `pid ${worker.pid} ${worker.describe(status)}; restarting in ${decision.delayMs} ms`,
       slot.index
     )
     slot.timer = setTimeout(() => {
@@ -371,11 +470,9 @@ class SupervisorImpl implements Supervisor {
     this.log('info', `reloading ${this.slots.length} workers one at a time`)
     for (const slot of this.slots) {
       if (this.stopping) throw new Error('the supervisor stopped during the reload')
-      const fresh = this.spawn(slot)
       try {
-        await fresh.ready
+        await this.replaceQueued(slot)
       } catch (error) {
-        fresh.kill('SIGKILL')
         const cause = error instanceof Error ? error : new Error(String(error))
         const failed = new Error(
           `reload failed: the new worker ${slot.index} did not start: ${cause.message}`,
@@ -384,19 +481,52 @@ class SupervisorImpl implements Supervisor {
         if (!this.stopping) this.log('error', `${failed.message}; the running workers keep serving`)
         throw failed
       }
-      if (this.stopping) throw new Error('the supervisor stopped during the reload')
-      const old = slot.current
-      clearTimeout(slot.timer)
-      slot.timer = undefined
-      slot.current = fresh
-      this.log(
-        'info',
-        `pid ${fresh.pid} ready${old ? `; draining pid ${old.pid}` : ''}`,
-        slot.index
-      )
-      old?.drain(this.killAfterMs())
     }
     this.log('info', 'reload done')
+  }
+
+  /** `replace(slot)` after any replacement of that index already under way. */
+  private replaceQueued(slot: Slot, why?: string): Promise<void> {
+    const run = () => this.replace(slot, why)
+    const next = slot.replacing.then(run, run)
+    slot.replacing = next.catch(() => {})
+    return next
+  }
+
+  /**
+   * Starts a successor for `slot`, waits until it is ready, then drains the worker it replaces.
+   * If the successor fails to start, the old worker keeps serving and this rejects with why.
+   */
+  private async replace(slot: Slot, why?: string): Promise<void> {
+    if (this.stopping) throw new Error('the supervisor is stopping')
+    const old = slot.current
+    if (why !== undefined) {
+      if (old === undefined || old.state !== 'ready') return
+      this.log('warn', `${why}: starting its successor, then draining pid ${old.pid}`, slot.index)
+    }
+    const fresh = this.spawn(slot)
+    try {
+      await fresh.ready
+    } catch (error) {
+      fresh.kill('SIGKILL')
+      if (why !== undefined && !this.stopping) {
+        const message = error instanceof Error ? error.message : String(error)
+        this.log('error', `its successor did not start (${message}); pid ${old?.pid} keeps serving`, slot.index)
+      }
+      throw error
+    }
+    if (this.stopping) throw new Error('the supervisor stopped during the replacement')
+    // The worker may have been restarted meanwhile (it crashed): replace whatever runs now.
+    const current = slot.current
+    clearTimeout(slot.timer)
+    slot.timer = undefined
+    slot.current = fresh
+    this.log(
+      'info',
+      `pid ${fresh.pid} ready${current ? `; draining pid ${current.pid}` : ''}`,
+      slot.index
+    )
+    current?.drain(this.killAfterMs())
   }
 
   private killAfterMs() {
@@ -404,6 +534,7 @@ class SupervisorImpl implements Supervisor {
   }
 
   async gather(topic: string): Promise<unknown[]> {
+    if (topic === SUPERVISOR_TOPIC) return [this.stats()]
     const ready = this.slots
       .map((slot) => slot.current)
       .filter((w): w is WorkerProcess => w?.state === 'ready')
@@ -425,6 +556,7 @@ class SupervisorImpl implements Supervisor {
   private async shutdown(code: number, error?: Error): Promise<SupervisorExit> {
     if (this.stopping) return this.exited
     this.stopping = true
+    clearInterval(this.memoryTimer)
     for (const slot of this.slots) clearTimeout(slot.timer)
     const live = [...this.processes.values()]
     if (live.length > 0) {

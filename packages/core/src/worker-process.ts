@@ -21,6 +21,11 @@ export interface WorkerSpec {
   logger: Logger
   /** Answers the worker's `gather` requests. */
   gather: (topic: string) => Promise<unknown[]>
+  /**
+   * Called when the worker was SIGKILLed by someone other than the supervisor: why, when that can
+   * be told (the kernel's OOM killer), for the log and the crash-loop error.
+   */
+  explainKill?: () => string | undefined
 }
 
 // Enough of a crashed worker's stderr to show its stack trace.
@@ -44,6 +49,11 @@ export class WorkerProcess {
   readyAt: Date | undefined
   /** Set once it was asked to drain: its exit is expected. */
   drainRequested = false
+  /** True once it answered a request (its exit then never counts as a crash loop). */
+  served = false
+  /** Why it was SIGKILLed, when not by the supervisor and the cause is known. */
+  killReason: string | undefined
+  private killedBySupervisor = false
   readonly ready: Promise<void>
   readonly exited: Promise<ExitStatus>
   private readonly child: ChildHandle
@@ -82,6 +92,9 @@ export class WorkerProcess {
     this.exited = this.child.exited.then(async (status) => {
       await Promise.race([output, new Promise((r) => setTimeout(r, OUTPUT_SETTLE_MS))])
       clearTimeout(this.killTimer)
+      if (status.signal === 'SIGKILL' && !this.killedBySupervisor) {
+        this.killReason = spec.explainKill?.()
+      }
       const wasStarting = this.state === 'starting'
       this.state = 'exited'
       this.channel?.close()
@@ -118,6 +131,9 @@ export class WorkerProcess {
       case 'answer':
         this.asks.get(message.id)?.(message)
         return
+      case 'served':
+        this.served = true
+        return
       case 'gather':
         void this.spec
           .gather(message.topic)
@@ -150,7 +166,13 @@ export class WorkerProcess {
   }
 
   kill(signal: Signal): void {
+    if (signal === 'SIGKILL') this.killedBySupervisor = true
     this.child.kill(signal)
+  }
+
+  /** How it ended, in words: its exit code, or the signal and, when known, who sent it. */
+  describe(status: ExitStatus): string {
+    return this.killReason === undefined ? describeExit(status) : `was ${this.killReason}`
   }
 
   /** The worker's answer to `topic`; `{}` (no `value`) when it has none or doesn't answer in time. */
@@ -175,7 +197,8 @@ export class WorkerProcess {
    * else its exit code or signal.
    */
   failure(status: ExitStatus): Error {
-    const how = describeExit(status)
+    const how = this.describe(status)
+    if (this.killReason !== undefined) return new Error(how)
     if (this.reported) {
       const error = new Error(this.reported.message)
       if (this.reported.stack) error.stack = this.reported.stack

@@ -181,7 +181,7 @@ class SupervisedWorker {
     try {
       await this.life?.start()
       if (this.phase !== 'starting') return this.never()
-      this.listener = await this.runtime.serve(this.options.fetch, {
+      this.listener = await this.runtime.serve(this.reportFirstAnswer(this.options.fetch), {
         host: readEnv('BENTO_HOST') ?? '0.0.0.0',
         port: numberEnv('BENTO_PORT', 3000),
         fd: readEnv('BENTO_LISTEN_FD') === undefined ? undefined : numberEnv('BENTO_LISTEN_FD', 3),
@@ -197,6 +197,27 @@ class SupervisedWorker {
     setWorkerStatus('ready')
     await this.channel.send({ type: 'ready' })
     return { port: this.listener.port, supervised: true, stop: () => this.stop() }
+  }
+
+  // Tells the supervisor once that this worker answered a request: from then on its exit is not a
+  // crash loop (see restarts.ts). After the first answer the wrapper costs one boolean test.
+  private reportFirstAnswer(fetch: FetchHandler): FetchHandler {
+    let reported = false
+    const inner = fetch as (request: Request, ...platform: unknown[]) => Response | Promise<Response>
+    const wrapped = (request: Request, ...platform: unknown[]) => {
+      const response = inner(request, ...platform)
+      if (!reported) {
+        reported = true
+        void Promise.resolve(response).then(
+          () => this.channel.send({ type: 'served' }),
+          () => {
+            reported = false
+          }
+        )
+      }
+      return response
+    }
+    return wrapped as FetchHandler
   }
 
   // A drain arrived during startup: the process is on its way out.

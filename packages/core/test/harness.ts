@@ -154,10 +154,12 @@ export interface FixtureConfig {
   port?: number
   env?: Record<string, string>
   drainTimeout?: number
-  restart?: Record<string, number | boolean>
+  restart?: Record<string, unknown>
   logFormat?: 'pretty' | 'json'
   onDeployment?: boolean
   portSharing?: string
+  maxMemory?: string
+  memoryCheckInterval?: number
 }
 
 /** Starts test/fixtures/supervisor.mjs under `target`'s runtime and port sharing. */
@@ -216,18 +218,45 @@ export async function info(port: number): Promise<Info> {
   return JSON.parse((await get(port, '/info')).body) as Info
 }
 
-/** Asks /info until every index in `indices` has answered (at most `tries` requests). */
+/**
+ * Asks /info until every index in `indices` has answered, and throws when one has not after
+ * `tries` requests: a partial map would let a "the pid changed" check pass on a missing worker.
+ */
 export async function findWorkers(
   port: number,
   indices: number[],
   tries = 300
 ): Promise<Map<number, Info>> {
   const found = new Map<number, Info>()
-  for (let i = 0; i < tries && found.size < indices.length; i++) {
+  const missing = () => indices.filter((index) => !found.has(index))
+  for (let i = 0; i < tries && missing().length > 0; i++) {
     const answer = await info(port)
-    found.set(answer.index, answer)
+    if (indices.includes(answer.index)) found.set(answer.index, answer)
+  }
+  if (missing().length > 0) {
+    throw new Error(
+      `workers ${missing().join(', ')} did not answer /info in ${tries} requests (found ${[...found.keys()].join(', ') || 'none'})`
+    )
   }
   return found
+}
+
+/** Asks /info until worker `index` answers from a process other than `notPid`, for up to `ms`. */
+export async function findReplaced(
+  port: number,
+  index: number,
+  notPid: number,
+  ms = 15_000
+): Promise<Info> {
+  const deadline = Date.now() + ms
+  let last: Info | undefined
+  while (Date.now() < deadline) {
+    last = await info(port)
+    if (last.index === index && last.pid !== notPid) return last
+    // The replacement may still be starting: don't spin through the other workers meanwhile.
+    if (last.index !== index) await new Promise((r) => setTimeout(r, 5))
+  }
+  throw new Error(`worker ${index} did not answer from a pid other than ${notPid} within ${ms} ms`)
 }
 
 /** Resolves true once connecting to `port` is refused, false if it still accepts after `ms`. */

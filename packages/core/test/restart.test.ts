@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest'
 import {
   alive,
   eventually,
+  findReplaced,
   findWorkers,
+  get,
   info,
   launchSupervisor,
   startSupervisor,
@@ -36,12 +38,12 @@ describe.each(TARGETS)('%s', (target) => {
   it('ends with a non-zero code and the worker error after a crash loop', async () => {
     const proc = launchSupervisor(target, {
       env: { CRASH_ON_STARTUP: 'model file is corrupt' },
-      restart: { maxRestarts: 2, backoffMs: 10, maxBackoffMs: 40 },
+      restart: { maxRestarts: 2, backoff: { initial: 0.01, max: 0.04 } },
     })
     const { code } = await proc.exited
     expect(code).toBe(1)
     expect(proc.output).toMatch(
-      /worker \d exited 3 times within 60 s \(restart\.maxRestarts is 2\); its last error: model file is corrupt \(worker \d\)/
+      /worker \d exited 3 times within 60 s before it was ready or within restart\.minUptime \(1 s\) of it \(restart\.maxRestarts is 2\); its last error: model file is corrupt \(worker \d\)/
     )
     // It was restarted with backoff before giving up, and never reported ready.
     expect(proc.output).toMatch(/restarting in \d+ ms/)
@@ -50,5 +52,23 @@ describe.each(TARGETS)('%s', (target) => {
     const pids = [...proc.output.matchAll(/worker started pid=(\d+)/g)].map((m) => Number(m[1]))
     expect(pids.length).toBeGreaterThanOrEqual(3)
     expect(await eventually(() => pids.every((pid) => !alive(pid)), 2000)).toBe(true)
+  })
+
+  it('always restarts a worker that served and was then killed, and never stops the service for it', async () => {
+    // maxRestarts 1 and a long minUptime: only having answered a request makes these exits stable.
+    const { proc, port } = await startSupervisor(target, {
+      restart: { maxRestarts: 1, minUptime: 60 },
+    })
+    let pid = (await findWorkers(port, [1, 2])).get(1)!.pid
+    for (let kill = 1; kill <= 4; kill++) {
+      process.kill(pid, 'SIGKILL')
+      await proc.waitFor(new RegExp(`worker 1: warn: pid ${pid} was killed by SIGKILL; restarting`))
+      pid = (await findReplaced(port, 1, pid)).pid
+    }
+    expect(proc.child.exitCode).toBeNull()
+    expect(proc.output).not.toMatch(/exited \d+ times within/)
+    expect((await get(port, '/info')).status).toBe(200)
+    const stats = JSON.parse((await get(port, '/stats')).body)
+    expect(stats.restarts.crash).toBe(4)
   })
 })

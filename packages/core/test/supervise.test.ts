@@ -31,7 +31,7 @@ function start(env: Record<string, string> = {}, lines: string[] = []) {
     execArgv: [],
     env,
     drainTimeout: 5,
-    restart: { backoffMs: 10, maxBackoffMs: 50 },
+    restart: { backoff: { initial: 0.01, max: 0.05 } },
     logger: quietLogger(lines),
   })
   running.push(supervisor)
