@@ -41,7 +41,9 @@ describe('the summary reporter', () => {
     const dir = fileURLToPath(new URL('./fixtures/reporter/skip/', import.meta.url))
     const result = run('skip', { BENTO_ALLOWED_SKIPS: `${dir}allowed` })
     expect(result).toMatchObject({ passed: 1, failed: 1, skipped: 1 })
-    expect(result.output).toMatch(/not on the list of skips allowed on CI:\n {2}skip\.test\.ts > needs something else/)
+    expect(result.output).toMatch(
+      /not on the list of skips allowed on CI:\n {2}skip\.test\.ts > needs something else/
+    )
     // Without the list, a skip is a skip.
     expect(run('skip')).toMatchObject({ passed: 1, failed: 0, skipped: 2 })
   })

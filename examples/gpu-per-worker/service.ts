@@ -1,4 +1,4 @@
-import { api, readEnv, service } from 'bento'
+import { api, service } from 'bento'
 
 // As BentoML's `resources={"gpu": 2}, workers=2`: worker 1 gets the first GPU and worker 2 the
 // second. Unlike BentoML, bento pins each worker's CUDA_VISIBLE_DEVICES to its own GPU (by UUID),
@@ -18,8 +18,8 @@ export default service({
       handler: (_input, ctx) => ({
         workerIndex: ctx.workerIndex,
         gpus: ctx.gpus,
-        cudaVisibleDevices: readEnv('CUDA_VISIBLE_DEVICES') ?? null,
-        cudaDeviceOrder: readEnv('CUDA_DEVICE_ORDER') ?? null,
+        cudaVisibleDevices: process.env.CUDA_VISIBLE_DEVICES ?? null,
+        cudaDeviceOrder: process.env.CUDA_DEVICE_ORDER ?? null,
         device: (ctx.state as { device: string }).device,
       }),
     }),

@@ -45,15 +45,15 @@ export async function importModule(file: string): Promise<Record<string, unknown
  * const entry = await loadEntry('/app/service.ts')
  * if (entry.kind === 'service') console.log(entry.service.name)
  */
-export async function loadEntry(file: string): Promise<Entry> {
-  resolveBentoFromHere()
+export async function loadEntry(file: string, source = file): Promise<Entry> {
+  resolveBentoFromHere(source)
   let namespace: Record<string, unknown>
   try {
     namespace = await importModule(file)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     const failure = new CliError(
-      `could not load ${file}: ${message}`,
+      `could not load ${source}: ${message}`,
       'fix the error above in your service file'
     )
     failure.cause = error
@@ -65,25 +65,25 @@ export async function loadEntry(file: string): Promise<Entry> {
   const module =
     wrapped && typeof wrapped === 'object' && '__esModule' in wrapped ? wrapped : namespace
   if (isService(module.default))
-    return { kind: 'service', file, service: module.default, exportName: 'default' }
+    return { kind: 'service', file: source, service: module.default, exportName: 'default' }
   const services = Object.entries(module).filter(([, value]) => isService(value))
   if (services.length === 1) {
     const [exportName, service] = services[0]!
-    return { kind: 'service', file, service: service as Service, exportName }
+    return { kind: 'service', file: source, service: service as Service, exportName }
   }
   if (services.length > 1) {
     throw new CliError(
-      `${file} exports ${services.length} services (${services.map(([name]) => name).join(', ')})`,
+      `${source} exports ${services.length} services (${services.map(([name]) => name).join(', ')})`,
       'export the one to serve as the default export, or mount them all in one Hono app and export that'
     )
   }
   const app = module.default as { fetch?: unknown } | undefined
   if (app && typeof app.fetch === 'function') {
     const fetch = (app.fetch as (request: Request) => Response | Promise<Response>).bind(app)
-    return { kind: 'app', file, fetch, exportName: 'default' }
+    return { kind: 'app', file: source, fetch, exportName: 'default' }
   }
   throw new CliError(
-    `${file} exports no service`,
+    `${source} exports no service`,
     "export one: `export default service({ name, apis })` from 'bento' (or '@bento/core')"
   )
 }

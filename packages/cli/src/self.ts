@@ -2,11 +2,20 @@
 // installed them, as when `npx bento dev` or `bunx bento dev` runs in a directory holding nothing
 // but service.ts: the CLI's own installation is added to NODE_PATH, which Node's require and Bun
 // read, plus a Node module hook for ESM imports. The project's own copy still wins when present.
-import Module, { register } from 'node:module'
+import Module, { createRequire, register } from 'node:module'
 import { basename, delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 let done = false
+
+function installedFor(entry: string): boolean {
+  try {
+    createRequire(entry).resolve('bento')
+    return true
+  } catch {
+    return false
+  }
+}
 
 /**
  * The node_modules folders that hold this CLI and its dependencies.
@@ -32,15 +41,18 @@ export function nodePathWithSelf(current: string | undefined): string {
 }
 
 /**
- * Installs the fallback once per process. Deno resolves bare specifiers only through `npm:` or an
- * import map, so there a service file writes `import { service } from 'npm:bento'`.
+ * Installs the fallback once per process, unless `entry`'s own project has `bento` installed: on
+ * Node a module hook makes every later import cross to the hooks thread, which a worker should
+ * not pay for nothing. Deno resolves bare specifiers only through `npm:` or an import map, so
+ * there a service file writes `import { service } from 'npm:bento'`.
  * @example
- * resolveBentoFromHere()
+ * resolveBentoFromHere('/tmp/empty/service.ts')
  * await import('/tmp/empty/service.ts')
  */
-export function resolveBentoFromHere(): void {
+export function resolveBentoFromHere(entry?: string): void {
   if (done) return
   done = true
+  if (entry !== undefined && installedFor(entry)) return
   const g = globalThis as { Bun?: unknown; Deno?: unknown }
   if (g.Deno !== undefined) return
   process.env.NODE_PATH = nodePathWithSelf(process.env.NODE_PATH)

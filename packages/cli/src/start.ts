@@ -10,6 +10,7 @@ import {
   type Supervisor,
 } from '@bento/core/supervisor'
 import { probe } from '@bento/native'
+import { type CompiledEntry, compileEntry } from './compile.ts'
 import type { Entry } from './load.ts'
 
 /** How to start the workers. */
@@ -33,6 +34,8 @@ export interface Started {
   plan: WorkerPlan | undefined
   logger: Logger
   url: string
+  /** The entry compiled for Node workers (see compile.ts), when it was. */
+  compiled: CompiledEntry | undefined
 }
 
 /**
@@ -77,22 +80,37 @@ export async function startService(entry: Entry, options: StartOptions): Promise
   for (const warning of workerPlan?.warnings ?? []) logger.log('warn', warning)
   for (const reason of workerPlan?.reasons ?? []) logger.log('info', reason)
   const settings = entry.kind === 'service' ? entry.service.settings : undefined
+  const g = globalThis as { Bun?: unknown; Deno?: unknown }
+  const onNode = g.Bun === undefined && g.Deno === undefined
+  const compiled = onNode ? await compileEntry(entry.file) : undefined
   const supervisor = runSupervisor({
     workerEntry: workerEntry(),
     assignments,
     port: options.port,
     host: options.host,
-    env: { ...options.env, BENTO_ENTRY: entry.file },
+    // Source maps keep a compiled entry's stack traces on its .ts lines.
+    ...(compiled && {
+      execArgv: [
+        ...process.execArgv.filter((arg) => !arg.startsWith('--inspect')),
+        '--enable-source-maps',
+      ],
+    }),
+    env: {
+      ...options.env,
+      BENTO_ENTRY: compiled?.file ?? entry.file,
+      BENTO_SOURCE: entry.file,
+    },
     drainTimeout: options.drainTimeout ?? settings?.drainTimeout,
     restart: settings?.restart,
     maxMemory: settings?.maxMemory,
     onDeployment: entry.kind === 'service' ? entry.service.config.onDeployment : undefined,
     logger,
   })
+  void supervisor.exited.then(() => compiled?.dispose())
   await supervisor.ready
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${supervisor.port}`
-  return { supervisor, plan: workerPlan, logger, url }
+  return { supervisor, plan: workerPlan, logger, url, compiled }
 }
 
 /**

@@ -11,7 +11,8 @@ if (file === undefined) {
     'bento worker: BENTO_ENTRY is not set; workers are started by `bento dev` or `bento serve`'
   )
 }
-const entry = await loadEntry(file)
+// BENTO_SOURCE: the file the user named, for messages, when BENTO_ENTRY is its compiled form.
+const entry = await loadEntry(file, readEnv('BENTO_SOURCE'))
 if (entry.kind === 'service') {
   const app = toHono(entry.service)
   await runWorker({ fetch: app.fetch, service: entry.service })

@@ -25,15 +25,34 @@ describe('bento serve', () => {
     expect(loaded.map((e) => e.worker ?? 0).sort()).toEqual([0, 1, 2])
   })
 
-  it('replaces its workers on SIGHUP without going down', async () => {
+  it('replaces every worker on SIGHUP without going down', async () => {
     const cwd = project({ 'service.ts': greeter('v1') })
-    const bento = startBento('node', ['serve', '--port', '0', '--host', '127.0.0.1'], { cwd })
+    const bento = startBento(
+      'node',
+      ['serve', '--port', '0', '--host', '127.0.0.1', '--workers', '2'],
+      { cwd }
+    )
     const url = await bento.url()
+    const pids = (output: string) =>
+      new Map([...output.matchAll(/worker (\d+): ready \(pid (\d+)\)/g)].map((m) => [m[1], m[2]]))
+    const before = pids(bento.output)
+    expect([...before.keys()].sort()).toEqual(['1', '2'])
     bento.child.kill('SIGHUP')
-    for (let i = 0; i < 20; i++) {
-      expect((await postJson(`${url}/greet`, { name: 'Ada' })).status).toBe(200)
+    const answers: number[] = []
+    while (!/reload done/.test(bento.output)) {
+      answers.push((await postJson(`${url}/greet`, { name: 'Ada' })).status)
     }
-    await bento.waitFor(/reload/i)
+    expect(answers.length).toBeGreaterThan(0)
+    expect(answers.every((status) => status === 200)).toBe(true)
+    // Each index now runs a new process, and its old one drained and exited.
+    for (const [index, old] of before) {
+      const [, fresh] = bento.output.match(
+        new RegExp(`worker ${index}: pid (\\d+) ready; draining pid ${old}\\b`)
+      )!
+      expect(fresh).not.toBe(old)
+      await bento.waitFor(new RegExp(`worker ${index}: pid ${old} drained and exited with code 0`))
+    }
+    expect((await postJson(`${url}/greet`, { name: 'Ada' })).status).toBe(200)
     expect((await bento.stop()).code).toBe(0)
   })
 })

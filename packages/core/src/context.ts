@@ -102,7 +102,9 @@ export const serverContext = {
     const { transport } = shared()
     if (!transport) return undefined
     const [stats] = await transport(SUPERVISOR_TOPIC)
-    return stats as SupervisorStats | undefined
+    const { restarts, recycles } = (stats ?? {}) as Partial<SupervisorStats>
+    const isTable = (value: unknown) => typeof value === 'object' && value !== null
+    return isTable(restarts) && isTable(recycles) ? (stats as SupervisorStats) : undefined
   },
 }
 

@@ -4,7 +4,9 @@ import { CostModel } from './cost-model.ts'
 /** Observes each `[n, ms]`, one second apart. */
 function fed(samples: Array<[number, number]>, options = {}) {
   const model = new CostModel(options)
-  samples.forEach(([n, ms], i) => model.observe(n, ms, i * 1000))
+  samples.forEach(([n, ms], i) => {
+    model.observe(n, ms, i * 1000)
+  })
   return model
 }
 

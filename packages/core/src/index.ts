@@ -8,15 +8,17 @@ export {
   BatchShedError,
 } from './batch.ts'
 export { type Clock, systemClock } from './clock.ts'
-export { COST_MODEL_DEFAULTS, CostModel, type CostModelOptions } from './cost-model.ts'
 export {
   type GatherTransport,
   localAnswer,
+  SUPERVISOR_TOPIC,
+  type SupervisorStats,
   serverContext,
   setGatherTransport,
   setWorkerStatus,
   type WorkerStatus,
 } from './context.ts'
+export { COST_MODEL_DEFAULTS, CostModel, type CostModelOptions } from './cost-model.ts'
 export { environment, readEnv } from './env.ts'
 export { BentoConfigError, HttpError } from './errors.ts'
 export {
@@ -46,11 +48,13 @@ export {
   type ApiContext,
   type ApiDefinition,
   api,
+  type Backoff,
   type BatchApi,
   DEFAULTS,
   isService,
   type NormalizedApi,
   type NormalizedConfig,
+  type ResolvedRestartPolicy,
   type Resources,
   type RestartPolicy,
   type Service,

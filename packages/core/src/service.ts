@@ -418,7 +418,11 @@ function normalizeTraffic(traffic: Traffic, fail: Fail): NormalizedConfig['traff
  */
 export function normalizeRestart(restart: RestartPolicy, fail: Fail): ResolvedRestartPolicy {
   if (typeof restart !== 'object' || restart === null || Array.isArray(restart)) {
-    fail('restart', `must be an object, got ${describe(restart)}`, 'write restart: { maxRestarts: 5 }')
+    fail(
+      'restart',
+      `must be an object, got ${describe(restart)}`,
+      'write restart: { maxRestarts: 5 }'
+    )
   }
   const d = DEFAULTS.restart
   const backoff = restart.backoff ?? {}

@@ -3,7 +3,7 @@
 // nothing of HTTP frameworks: a worker is any module that calls runWorker() with a fetch handler.
 import process from 'node:process'
 import { type MemoryInfo, probe } from '@bento/native'
-import { type SupervisorStats, SUPERVISOR_TOPIC } from './context.ts'
+import { SUPERVISOR_TOPIC, type SupervisorStats } from './context.ts'
 import { environment } from './env.ts'
 import {
   type Channel,
@@ -93,6 +93,8 @@ interface Slot {
   replacing: Promise<void>
   /** Memory checks in a row that found the current worker above `maxMemory`. */
   over: number
+  /** True while `timer` waits out the backoff of a stable exit (one that may be cut short). */
+  waitingStable: boolean
 }
 
 // Checks in a row above maxMemory before a worker is replaced: one high reading may be a burst.
@@ -101,7 +103,7 @@ const OVER_CHECKS = 3
 // Variables the supervisor sets per worker: an inherited value (a supervisor started from a
 // worker) must not leak through.
 const OWN_VARS =
-  /^BENTO_(IPC|WORKER_INDEX|WORKER_COUNT|WORKER_ID|HOST|PORT|LISTEN_FD|REUSE_PORT|DRAIN_TIMEOUT)$/
+  /^BENTO_(IPC|WORKER_INDEX|WORKER_COUNT|WORKER_ID|HOST|PORT|LISTEN_FD|REUSE_PORT|HANDOFF|DRAIN_TIMEOUT)$/
 
 /**
  * Starts the workers and returns at once; installs no signal handlers (see `runSupervisor`).
@@ -199,6 +201,7 @@ class SupervisorImpl implements Supervisor {
         readyOnce,
         replacing: Promise.resolve(),
         over: 0,
+        waitingStable: false,
       }
     })
     void this.start(Promise.all(readies))
@@ -333,6 +336,7 @@ class SupervisorImpl implements Supervisor {
       BENTO_DRAIN_TIMEOUT: String(this.o.drainTimeout),
       ...(this.o.portSharing === 'reuseport' && { BENTO_REUSE_PORT: '1' }),
       ...(this.o.portSharing === 'shared-socket' && { BENTO_LISTEN_FD: '3' }),
+      ...(this.o.portSharing === 'round-robin' && { BENTO_HANDOFF: '1' }),
     }
   }
 
@@ -371,10 +375,17 @@ class SupervisorImpl implements Supervisor {
     worker.ready.then(
       () => {
         this.log('info', `ready (pid ${worker.pid})`, slot.index)
+        if (slot.current === worker) this.shared?.admit(worker.handle)
         slot.readyOnce()
       },
       () => {}
     )
+  }
+
+  /** Stops routing connections to `worker` and asks it to drain. */
+  private drain(worker: WorkerProcess) {
+    this.shared?.withdraw(worker.handle)
+    worker.drain(this.killAfterMs())
   }
 
   private connect(ch: Channel<WorkerMessage, SupervisorMessage>) {
@@ -399,6 +410,7 @@ class SupervisorImpl implements Supervisor {
     // A replacement that failed during a reload or a recycle: whoever replaced reports it.
     if (slot.current !== worker) return
     slot.current = undefined
+    this.shared?.withdraw(worker.handle)
     const error = worker.failure(status)
     const now = Date.now()
     const decision = slot.tracker.exited({
@@ -418,17 +430,35 @@ class SupervisorImpl implements Supervisor {
       void this.shutdown(1, fatal)
       return
     }
+    // With no other worker serving, waiting would only lengthen the outage: a worker that had
+    // started fine comes back at once, and so does every other one waiting out a backoff after
+    // such an exit. An unstable one still waits, or a crash loop would spin.
+    const othersServing = this.slots.some((s) => s !== slot && s.current?.state === 'ready')
+    const delayMs = decision.unstable || othersServing ? decision.delayMs : 0
+    const alone = delayMs === decision.delayMs ? '' : ' (no other worker is serving)'
     this.log(
       'warn',
-      `pid ${worker.pid} ${worker.describe(status)}; restarting in ${decision.delayMs} ms`,
+      `pid ${worker.pid} ${worker.describe(status)}; restarting in ${delayMs} ms${alone}`,
       slot.index
     )
+    this.scheduleRestart(slot, delayMs, !decision.unstable)
+    if (!othersServing) {
+      for (const other of this.slots) {
+        if (other !== slot && other.waitingStable) this.scheduleRestart(other, 0, true)
+      }
+    }
+  }
+
+  private scheduleRestart(slot: Slot, delayMs: number, stable: boolean) {
+    clearTimeout(slot.timer)
+    slot.waitingStable = stable
     slot.timer = setTimeout(() => {
       slot.timer = undefined
+      slot.waitingStable = false
       if (this.stopping) return
       slot.restarts += 1
       this.startSlot(slot)
-    }, decision.delayMs)
+    }, delayMs)
   }
 
   workers(): WorkerSnapshot[] {
@@ -511,7 +541,11 @@ class SupervisorImpl implements Supervisor {
       fresh.kill('SIGKILL')
       if (why !== undefined && !this.stopping) {
         const message = error instanceof Error ? error.message : String(error)
-        this.log('error', `its successor did not start (${message}); pid ${old?.pid} keeps serving`, slot.index)
+        this.log(
+          'error',
+          `its successor did not start (${message}); pid ${old?.pid} keeps serving`,
+          slot.index
+        )
       }
       throw error
     }
@@ -520,13 +554,15 @@ class SupervisorImpl implements Supervisor {
     const current = slot.current
     clearTimeout(slot.timer)
     slot.timer = undefined
+    slot.waitingStable = false
     slot.current = fresh
+    this.shared?.admit(fresh.handle)
     this.log(
       'info',
       `pid ${fresh.pid} ready${current ? `; draining pid ${current.pid}` : ''}`,
       slot.index
     )
-    current?.drain(this.killAfterMs())
+    if (current) this.drain(current)
   }
 
   private killAfterMs() {
@@ -562,7 +598,7 @@ class SupervisorImpl implements Supervisor {
     if (live.length > 0) {
       this.log('info', `stopping: draining ${live.length} workers (up to ${this.o.drainTimeout} s)`)
     }
-    for (const worker of live) worker.drain(this.killAfterMs())
+    for (const worker of live) this.drain(worker)
     await Promise.all(live.map((worker) => worker.exited))
     this.finish(code, error)
     return this.exited

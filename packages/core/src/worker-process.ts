@@ -104,6 +104,11 @@ export class WorkerProcess {
     })
   }
 
+  /** The runtime's handle on the process (what the port sharing hands connections to). */
+  get handle(): ChildHandle {
+    return this.child
+  }
+
   /** Binds the worker's IPC connection after its `hello`. */
   attach(channel: Channel<WorkerMessage, SupervisorMessage>): void {
     this.channel = channel

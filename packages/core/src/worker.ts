@@ -186,6 +186,7 @@ class SupervisedWorker {
         port: numberEnv('BENTO_PORT', 3000),
         fd: readEnv('BENTO_LISTEN_FD') === undefined ? undefined : numberEnv('BENTO_LISTEN_FD', 3),
         reusePort: readEnv('BENTO_REUSE_PORT') === '1',
+        handoff: readEnv('BENTO_HANDOFF') === '1',
       })
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error))
@@ -203,7 +204,10 @@ class SupervisedWorker {
   // crash loop (see restarts.ts). After the first answer the wrapper costs one boolean test.
   private reportFirstAnswer(fetch: FetchHandler): FetchHandler {
     let reported = false
-    const inner = fetch as (request: Request, ...platform: unknown[]) => Response | Promise<Response>
+    const inner = fetch as (
+      request: Request,
+      ...platform: unknown[]
+    ) => Response | Promise<Response>
     const wrapped = (request: Request, ...platform: unknown[]) => {
       const response = inner(request, ...platform)
       if (!reported) {

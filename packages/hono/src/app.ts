@@ -19,10 +19,10 @@ import {
 import { healthRoutes, metricsRoute } from './health.ts'
 import type { ApiMetrics } from './metrics.ts'
 import { type ResolvedOptions, resolveOptions, type ToHonoOptions } from './options.ts'
-import { inputError, readInput, requestIdOf } from './request.ts'
+import { clientClosed, inputError, readInput, requestIdOf } from './request.ts'
 import { runtimeOf, type ServiceRuntime } from './runtime.ts'
 import { closeIterator, isAsyncIterable, streamBody } from './stream.ts'
-import { acquire, withTimeout } from './traffic.ts'
+import { acquire, bodyTimedOut, withTimeout } from './traffic.ts'
 
 /**
  * A Hono app serving `service`: each API at its route, `/livez`, `/healthz`, `/readyz`,
@@ -76,6 +76,7 @@ interface ApiPlan {
   /** `traffic.timeout` in seconds. */
   timeout: number
   bodyLimit: number
+  maxDepth: number
   how: ErrorHandling
   checkOutput: ((output: unknown) => Promise<unknown>) | undefined
 }
@@ -89,11 +90,12 @@ function apiHandler(api: NormalizedApi, runtime: ServiceRuntime, settings: Resol
     dispatch: createDispatch(api, metrics),
     timeout: runtime.service.settings.traffic.timeout,
     bodyLimit: settings.bodyLimit,
+    maxDepth: settings.maxJsonDepth,
     how: { dev: settings.dev, api: api.name, onError: settings.onError },
     checkOutput: settings.dev && api.output !== undefined ? outputChecker(api) : undefined,
   }
   const { lifecycle, limiter } = runtime
-  const { timeout, bodyLimit, how } = plan
+  const { timeout, bodyLimit, maxDepth, how } = plan
   const schema = api.input?.['~standard']
   // One async function per request (no helper awaited in between): on a fast handler the
   // adapter's own promises and allocations are most of what it adds to a hand-written route.
@@ -104,9 +106,14 @@ function apiHandler(api: NormalizedApi, runtime: ServiceRuntime, settings: Resol
     try {
       let input: unknown
       try {
-        input = await readInput(c, api.method, bodyLimit)
+        input = readInput(c, api.method, bodyLimit, maxDepth)
+        // A body still arriving is bounded by the request's timeout: a client trickling it in
+        // gets 408 rather than holding the worker for as long as it likes.
+        if (input instanceof Promise) {
+          input = await withTimeout(input, call.left(timeout), () => {}, timeout, bodyTimedOut)
+        }
       } catch (error) {
-        throw inputError(error)
+        throw inputError(error, c.req.raw)
       }
       if (schema !== undefined) {
         let result = schema.validate(input)
@@ -154,11 +161,19 @@ function apiHandler(api: NormalizedApi, runtime: ServiceRuntime, settings: Resol
       }
     } catch (error) {
       if (!call.handedOver) call.finish()
-      response = errorResponse(c, error, requestId, how)
+      response = errorResponse(c, unlessGone(error, c.req.raw), requestId, how)
     }
     metrics.done(response.status, (performance.now() - call.arrived) / 1000)
     return response
   }
+}
+
+// A handler that fails because its client left (it passed ctx.signal to a fetch, say) did not hit
+// a bug: that is a 499, not a 500. Statuses a handler chose itself stand.
+function unlessGone(error: unknown, request: Request): unknown {
+  if (!request.signal.aborted) return error
+  const status = (error as { status?: unknown } | null)?.status
+  return typeof status === 'number' ? error : clientClosed()
 }
 
 /** `work`, or a `504` once the request's time is up, aborting the handler's signal. */

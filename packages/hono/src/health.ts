@@ -68,10 +68,14 @@ export function healthRoutes(app: Hono, runtime: ServiceRuntime): void {
 export function metricsRoute(app: Hono, runtime: ServiceRuntime): void {
   app.get('/metrics', async (c) => {
     const requestId = requestIdOf(c)
-    const { answers } = await gatherAll<WorkerSnapshot>('metrics')
+    const [{ answers }, supervisor] = await Promise.all([
+      gatherAll<WorkerSnapshot>('metrics'),
+      serverContext.supervisorStats().catch(() => undefined),
+    ])
     const text = renderPrometheus(
       runtime.service.name,
-      answers.filter((a) => a.services)
+      answers.filter((a) => a.services),
+      supervisor
     )
     return c.body(text, 200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'x-request-id': requestId })
   })

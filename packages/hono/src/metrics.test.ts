@@ -80,3 +80,21 @@ describe('renderPrometheus', () => {
     expect(text).not.toContain('predict')
   })
 })
+
+describe('renderPrometheus with the supervisor counters', () => {
+  it('adds restarts and recycles by cause, only when supervised', () => {
+    const worker: WorkerSnapshot = {
+      worker: 1,
+      services: { s: { apis: { x: new ApiMetrics(false).snapshot() }, queue: 0 } },
+    }
+    const text = renderPrometheus('s', [worker], {
+      restarts: { oom: 2, crash: 1 },
+      recycles: { memory: 3 },
+    })
+    expect(text).toContain('# TYPE bento_worker_restarts_total counter')
+    expect(text).toContain('bento_worker_restarts_total{service="s",reason="oom"} 2')
+    expect(text).toContain('bento_worker_restarts_total{service="s",reason="crash"} 1')
+    expect(text).toContain('bento_worker_recycles_total{service="s",reason="memory"} 3')
+    expect(renderPrometheus('s', [worker])).not.toContain('bento_worker_restarts_total')
+  })
+})

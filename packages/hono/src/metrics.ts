@@ -1,3 +1,5 @@
+import type { SupervisorStats } from '@bento/core'
+
 // A small metrics registry, dependency-free so it runs on edge runtimes. Each worker keeps plain
 // counters; a scrape gathers every worker's snapshot (plain JSON, so it crosses the supervisor's
 // IPC), sums them, and renders the Prometheus text format (version 0.0.4).
@@ -193,11 +195,16 @@ function addHistogram(into: HistogramData, from: HistogramData): void {
 
 /**
  * The Prometheus text exposition (format 0.0.4) of `service`, summed over `workers`; worker-level
- * in-flight counts get a `worker` label when more than one worker answered.
+ * in-flight counts get a `worker` label when more than one worker answered. With `supervisor`
+ * (its counters, when supervised), worker restarts and recycles by cause too.
  * @example
  * const text = renderPrometheus('hello', await serverContext.gather('metrics'))
  */
-export function renderPrometheus(service: string, workers: ReadonlyArray<WorkerSnapshot>): string {
+export function renderPrometheus(
+  service: string,
+  workers: ReadonlyArray<WorkerSnapshot>,
+  supervisor?: SupervisorStats
+): string {
   const own = workers.filter((w) => w.services[service] !== undefined)
   const total = mergeSnapshots(own.map((w) => w.services[service]!))
   const base = { service }
@@ -252,6 +259,27 @@ export function renderPrometheus(service: string, workers: ReadonlyArray<WorkerS
 
   family(out, 'bento_workers', 'gauge', 'Workers that answered this scrape.')
   out.push(sample('bento_workers', base, own.length))
+
+  if (supervisor) {
+    family(
+      out,
+      'bento_worker_restarts_total',
+      'counter',
+      'Workers restarted after exiting unasked, by cause: oom (the kernel OOM killer) or crash.'
+    )
+    for (const [reason, n] of Object.entries(supervisor.restarts)) {
+      out.push(sample('bento_worker_restarts_total', { ...base, reason }, n))
+    }
+    family(
+      out,
+      'bento_worker_recycles_total',
+      'counter',
+      'Workers replaced on purpose by a fresh one, by cause: memory (over maxMemory).'
+    )
+    for (const [reason, n] of Object.entries(supervisor.recycles)) {
+      out.push(sample('bento_worker_recycles_total', { ...base, reason }, n))
+    }
+  }
 
   if (own.length > 1) {
     family(

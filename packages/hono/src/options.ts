@@ -20,6 +20,8 @@ export interface ToHonoOptions {
    * before they are read. Default 10 MiB.
    */
   bodyLimit?: number | string
+  /** JSON bodies nested deeper than this get `400` before any handler sees them. Default 128. */
+  maxJsonDepth?: number
   /**
    * Development mode: outputs are validated against their schema and `500` responses carry the
    * error's message and stack. Default: true when `NODE_ENV` or `BENTO_ENV` is `development`.
@@ -52,6 +54,7 @@ export interface ToHonoOptions {
 /** The options with every default applied. */
 export interface ResolvedOptions {
   bodyLimit: number
+  maxJsonDepth: number
   dev: boolean
   docs: boolean
   metrics: boolean
@@ -69,6 +72,7 @@ export interface ResolvedOptions {
  */
 export const DEFAULT_OPTIONS = {
   bodyLimit: 10 * 2 ** 20,
+  maxJsonDepth: 128,
   docs: true,
   metrics: true,
   health: true,
@@ -88,12 +92,19 @@ export function resolveOptions(options: ToHonoOptions = {}): ResolvedOptions {
       `toHono: bodyLimit must be a number of bytes or a size such as "10Mi", got ${String(options.bodyLimit)}`
     )
   }
+  const maxJsonDepth = options.maxJsonDepth ?? DEFAULT_OPTIONS.maxJsonDepth
+  if (!(Number.isInteger(maxJsonDepth) && maxJsonDepth >= 1)) {
+    throw new TypeError(
+      `toHono: maxJsonDepth must be a whole number of at least 1, got ${String(options.maxJsonDepth)}`
+    )
+  }
   const basePath = options.basePath === undefined ? undefined : trimSlash(options.basePath)
   if (basePath !== undefined && basePath !== '' && !basePath.startsWith('/')) {
     throw new TypeError(`toHono: basePath must start with "/", got ${options.basePath}`)
   }
   return {
     bodyLimit,
+    maxJsonDepth,
     dev: options.dev ?? isDevelopment(),
     docs: options.docs ?? DEFAULT_OPTIONS.docs,
     metrics: options.metrics ?? DEFAULT_OPTIONS.metrics,

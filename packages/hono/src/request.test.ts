@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { bodyKind } from './request.ts'
+import { ResponseError } from './errors.ts'
+import { bodyKind, clientClosed, inputError, parseJson } from './request.ts'
 
 describe('bodyKind', () => {
   it.each([
@@ -13,5 +14,93 @@ describe('bodyKind', () => {
     ['', 'unsupported'],
   ])('%s is %s', (type, kind) => {
     expect(bodyKind(type)).toBe(kind)
+  })
+})
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+
+/** The 400 that `fn` throws, with its message and issues. */
+function refusal(fn: () => unknown): { status: number; message: string; issues: unknown } {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(ResponseError)
+    const e = error as ResponseError
+    return { status: e.status, message: e.message, issues: e.details?.issues }
+  }
+  throw new Error('expected a refusal')
+}
+
+describe('parseJson', () => {
+  it('parses UTF-8 JSON, a BOM included, and an empty body as undefined', () => {
+    expect(parseJson(bytes('{"name":"Zoë"}'), 128)).toEqual({ name: 'Zoë' })
+    expect(parseJson(new Uint8Array([0xef, 0xbb, 0xbf, ...bytes('[1]')]), 128)).toEqual([1])
+    expect(parseJson(new Uint8Array(), 128)).toBeUndefined()
+  })
+
+  it('refuses bytes that are not UTF-8 instead of replacing them', () => {
+    const body = new Uint8Array([...bytes('{"name":"'), 0xff, 0xfe, ...bytes('"}')])
+    expect(refusal(() => parseJson(body, 128))).toMatchObject({
+      status: 400,
+      message: 'invalid JSON: not UTF-8',
+    })
+  })
+
+  it('refuses nesting deeper than the limit, and accepts it at the limit', () => {
+    const nest = (n: number) => '['.repeat(n) + ']'.repeat(n)
+    expect(parseJson(bytes(nest(128)), 128)).toBeDefined()
+    expect(refusal(() => parseJson(bytes(nest(129)), 128))).toMatchObject({
+      status: 400,
+      message: 'invalid JSON: nested too deeply',
+    })
+    expect(refusal(() => parseJson(bytes(nest(200_000)), 128)).status).toBe(400)
+  })
+
+  it('ignores brackets inside strings, escaped quotes included, when counting depth', () => {
+    const text = JSON.stringify({ s: `"${'['.repeat(500)}\\"` })
+    expect(parseJson(bytes(text), 4)).toEqual(JSON.parse(text))
+  })
+
+  it('reports malformed JSON as a 400 with the parser message', () => {
+    expect(refusal(() => parseJson(bytes('{"a":]'), 128))).toMatchObject({
+      status: 400,
+      message: 'invalid JSON',
+    })
+  })
+})
+
+describe('inputError', () => {
+  const request = (aborted: boolean) => {
+    const controller = new AbortController()
+    if (aborted) controller.abort()
+    return new Request('http://x/', { signal: controller.signal })
+  }
+
+  it('turns a body the runtime could not read into a 400 naming the problem', () => {
+    const error = inputError(
+      new TypeError('connection closed before message completed'),
+      request(false)
+    )
+    expect(error.status).toBe(400)
+    expect(error.message).toBe(
+      'the request body could not be read: connection closed before message completed'
+    )
+  })
+
+  it('calls it a 499 when the client has gone', () => {
+    expect(inputError(new TypeError('aborted'), request(true)).status).toBe(499)
+    expect(inputError(new SyntaxError('Unexpected end'), request(true)).status).toBe(499)
+  })
+
+  it('keeps the adapter own refusals, and 413/415 even when the client has gone', () => {
+    const tooLarge = new ResponseError(413, 'too large')
+    expect(inputError(tooLarge, request(true))).toBe(tooLarge)
+    const invalid = new ResponseError(400, 'invalid JSON')
+    expect(inputError(invalid, request(false))).toBe(invalid)
+    expect(inputError(new SyntaxError('bad'), request(false)).message).toBe('invalid JSON')
+  })
+
+  it('clientClosed is a 499', () => {
+    expect(clientClosed().status).toBe(499)
   })
 })

@@ -1,6 +1,9 @@
 // Reading a request: its id, and its body within the size limit. A declared Content-Length over the
 // limit is refused before a byte is read; a body without one (chunked, HTTP/2) is counted as it
 // streams in and refused as soon as it passes the limit, so a huge upload is never buffered.
+// Whatever is wrong with a body is the client's doing and gets a 4xx: JSON that is malformed, not
+// UTF-8, or nested deeper than `maxDepth` is a 400; a body the runtime could not read (cut short,
+// a Content-Length it doesn't match) is a 400, or a 499 when the client has gone.
 import { formatBytes } from '@bento/core'
 import type { Context } from 'hono'
 import { invalidInput, ResponseError } from './errors.ts'
@@ -65,13 +68,23 @@ export function bodyKind(contentType: string): BodyKind {
  * @example
  * const input = await readInput(c, 'POST', 10 * 2 ** 20).catch((error) => { throw inputError(error) })
  */
-export function readInput(c: Context, method: string, limit: number): Promise<unknown> | unknown {
+export function readInput(
+  c: Context,
+  method: string,
+  limit: number,
+  maxDepth = DEFAULT_MAX_DEPTH
+): Promise<unknown> | unknown {
   if (method === 'GET') return queryInput(c)
   const raw = c.req.raw
   if (raw.body === null) return undefined
   const headers = raw.headers
   const length = headers.get('content-length')
-  if (length !== null && Number(length) > limit) throw tooLarge(limit)
+  if (length !== null && Number(length) > limit) {
+    // Cancelled, not left unread: a server may otherwise keep the connection open for a body
+    // that never comes (Deno does, whatever the response's Connection header says).
+    raw.body.cancel().catch(() => {})
+    throw tooLarge(limit)
+  }
   const contentType = headers.get('content-type')
   const kind = contentType === null ? undefined : bodyKind(contentType)
   if (kind === 'unsupported') {
@@ -81,16 +94,71 @@ export function readInput(c: Context, method: string, limit: number): Promise<un
   // The runtime frames a body by its Content-Length, so a declared size is the real size.
   if (length !== null && !headers.has('transfer-encoding') && kind !== undefined) {
     if (length === '0') return undefined
-    // Its syntax errors are turned into 400s by `inputError`, where it is awaited: a `.catch` here
+    // Its read errors are turned into 4xx by `inputError`, where it is awaited: a `.catch` here
     // would cost a promise on every request.
-    return kind === 'json' ? c.req.json() : parseForm(c.req.formData())
+    if (kind === 'form') return parseForm(c.req.formData())
+    return c.req.arrayBuffer().then((bytes) => parseJson(bytes, maxDepth))
   }
   return readCounted(raw, limit).then((bytes) => {
     if (bytes.byteLength === 0) return undefined
     if (kind === undefined) throw unsupported('no Content-Type')
-    if (kind === 'json') return parseJson(new TextDecoder().decode(bytes))
+    if (kind === 'json') return parseJson(bytes, maxDepth)
     return parseForm(new Response(bytes, { headers: { 'content-type': contentType! } }).formData())
   })
+}
+
+// Nesting deeper than this is refused (serde_json's default too): handlers and schemas recurse.
+const DEFAULT_MAX_DEPTH = 128
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Parses a JSON body: UTF-8 as RFC 8259 requires (a byte that is not gets a 400, never a silent
+ * U+FFFD), nested at most `maxDepth` deep. Empty is `undefined`.
+ * @example
+ * parseJson(new TextEncoder().encode('{"a":1}'), 128) // { a: 1 }
+ */
+export function parseJson(bytes: ArrayBuffer | Uint8Array, maxDepth: number): unknown {
+  let text: string
+  try {
+    text = strictUtf8.decode(bytes)
+  } catch {
+    throw invalidInput(
+      [{ path: '', message: 'the body is not valid UTF-8' }],
+      'invalid JSON: not UTF-8'
+    )
+  }
+  if (text === '') return undefined
+  // Two characters per level at least: a shorter body can't be too deep, and skips the scan.
+  if (text.length > 2 * maxDepth && tooDeep(text, maxDepth)) {
+    throw invalidInput(
+      [{ path: '', message: `nested more than ${maxDepth} levels deep` }],
+      'invalid JSON: nested too deeply'
+    )
+  }
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw invalidInput([{ path: '', message: messageOf(error) }], 'invalid JSON')
+  }
+}
+
+// Counts brackets outside strings; stops as soon as the limit is passed.
+function tooDeep(text: string, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 92)
+        i++ // a backslash escapes the next character
+      else if (ch === 34) inString = false
+    } else if (ch === 34) inString = true
+    else if (ch === 91 || ch === 123) {
+      if (++depth > limit) return true
+    } else if (ch === 93 || ch === 125) depth--
+  }
+  return false
 }
 
 function parseForm(form: Promise<FormData>): Promise<Record<string, unknown>> {
@@ -124,28 +192,33 @@ async function readCounted(request: Request, limit: number): Promise<Uint8Array<
   return bytes
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    return invalidJson(error)
+/**
+ * What to throw for an error from awaiting `readInput`, for `request`: the adapter's own 4xx as it
+ * is (408, 413, 415, 400 for malformed JSON or forms); a 499 when the client has gone (the body was cut
+ * off with the connection); a 400 for any other body the runtime could not read (cut short, a
+ * Content-Length it does not match, broken chunked encoding). Never a 5xx: the body is the
+ * client's.
+ * @example
+ * try { input = await readInput(c, 'POST', limit) } catch (error) { throw inputError(error, c.req.raw) }
+ */
+export function inputError(error: unknown, request: Request): ResponseError {
+  if (error instanceof ResponseError && [408, 413, 415].includes(error.status)) return error
+  if (request.signal.aborted) return clientClosed()
+  if (error instanceof ResponseError) return error
+  if (error instanceof SyntaxError) {
+    return invalidInput([{ path: '', message: error.message }], 'invalid JSON')
   }
-}
-
-function invalidJson(error: unknown): never {
-  throw inputError(error)
+  return new ResponseError(400, `the request body could not be read: ${messageOf(error)}`)
 }
 
 /**
- * What to throw for an error from awaiting `readInput`: a `400` for malformed JSON, the error
- * itself otherwise (a body stream that failed is not the client's JSON's fault).
+ * The 499 for a request whose client went away before its answer (nginx's "client closed
+ * request"): counted in /metrics as such, and never sent, since nobody is there to read it.
  * @example
- * try { input = await readInput(c, 'POST', limit) } catch (error) { throw inputError(error) }
+ * if (request.signal.aborted) throw clientClosed()
  */
-export function inputError(error: unknown): unknown {
-  if (!(error instanceof SyntaxError)) return error
-  return invalidInput([{ path: '', message: error.message }], 'invalid JSON')
+export function clientClosed(): ResponseError {
+  return new ResponseError(499, 'the client closed the connection before the answer')
 }
 
 // Repeated names become arrays; files stay `File`s. `Object.fromEntries` defines own properties,
@@ -169,8 +242,15 @@ function queryInput(c: Context): Record<string, string | string[]> {
   return Object.fromEntries(out)
 }
 
+// The body is refused unread, so the connection can't carry another request: say so, or a server
+// that keeps it open (Deno does) would wait for a body the client will never send.
 function tooLarge(limit: number): ResponseError {
-  return new ResponseError(413, `request body is larger than the limit of ${formatBytes(limit)}`)
+  return new ResponseError(
+    413,
+    `request body is larger than the limit of ${formatBytes(limit)}`,
+    undefined,
+    { connection: 'close' }
+  )
 }
 
 function unsupported(contentType: string): ResponseError {

@@ -151,13 +151,14 @@ export function withTimeout<T>(
   work: Promise<T>,
   ms: number,
   onTimeout: () => void,
-  timeoutSeconds = ms / 1000
+  timeoutSeconds = ms / 1000,
+  error: (seconds: number) => ResponseError = timedOut
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
       () => {
         onTimeout()
-        reject(timedOut(timeoutSeconds))
+        reject(error(timeoutSeconds))
       },
       Math.max(0, ms)
     )
@@ -172,6 +173,21 @@ export function withTimeout<T>(
       }
     )
   })
+}
+
+/**
+ * The `408` for a request whose body had not arrived when `traffic.timeout` (in seconds) ran out:
+ * the client was too slow, so the connection is closed rather than read further.
+ * @example
+ * throw bodyTimedOut(60)
+ */
+export function bodyTimedOut(seconds: number): ResponseError {
+  return new ResponseError(
+    408,
+    `the request body did not arrive within the ${seconds} s timeout`,
+    undefined,
+    { connection: 'close' }
+  )
 }
 
 /**

@@ -40,6 +40,7 @@ export async function dev(
       logger.log('info', `${shown} changed: reloading`)
       const began = performance.now()
       try {
+        await started.compiled?.rebuild()
         await supervisor.reload()
         logger.log('info', `reloaded in ${Math.round(performance.now() - began)} ms`)
       } catch (error) {

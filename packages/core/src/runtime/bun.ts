@@ -4,6 +4,7 @@
 import process from 'node:process'
 import { claimPort } from '../port.ts'
 import { drainingHandler, sleep } from './draining.ts'
+import { CONNECTION_TIMEOUTS } from './limits.ts'
 import type {
   ChildHandle,
   ExitStatus,
@@ -29,6 +30,7 @@ interface BunSubprocess {
 interface BunServer {
   port: number
   stop(closeActiveConnections?: boolean): Promise<void>
+  timeout(request: Request, seconds: number): void
 }
 
 interface BunGlobal {
@@ -44,7 +46,8 @@ interface BunGlobal {
     hostname: string
     port: number
     reusePort: boolean
-    fetch: FetchHandler
+    idleTimeout: number
+    fetch: (request: Request, server: BunServer) => Response | Promise<Response>
   }): BunServer
 }
 
@@ -53,7 +56,7 @@ function bun(): BunGlobal {
 }
 
 async function sharePort(host: string, port: number): Promise<SharedPort> {
-  return { port: await claimPort(host, port), fd: undefined, close() {} }
+  return { port: await claimPort(host, port), fd: undefined, admit() {}, withdraw() {}, close() {} }
 }
 
 function spawn(options: SpawnOptions): ChildHandle {
@@ -97,11 +100,29 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
     throw new Error('Bun.serve cannot listen on an inherited socket (oven-sh/bun#36491)')
   }
   const handler = drainingHandler(fetch)
+  const inner = handler.fetch as (
+    request: Request,
+    server: BunServer
+  ) => Response | Promise<Response>
+  const idle = CONNECTION_TIMEOUTS.idle
+  // Bun's idle timer also runs while a handler works, and resets a request whose handler takes
+  // longer than it (10 s by default) although the API's own timeout allows more: it is off while
+  // the handler runs, and back for the connection once the answer is ready.
+  const timed = (request: Request, server: BunServer) => {
+    server.timeout(request, 0)
+    const done = (response: Response) => {
+      server.timeout(request, idle)
+      return response
+    }
+    const response = inner(request, server)
+    return response instanceof Response ? done(response) : response.then(done)
+  }
   const server = bun().serve({
     hostname: options.host,
     port: options.port,
     reusePort: options.reusePort ?? false,
-    fetch: handler.fetch,
+    idleTimeout: idle,
+    fetch: timed,
   })
   return {
     port: server.port,

@@ -54,7 +54,7 @@ function deno(): DenoGlobal {
 }
 
 async function sharePort(host: string, port: number): Promise<SharedPort> {
-  return { port: await claimPort(host, port), fd: undefined, close() {} }
+  return { port: await claimPort(host, port), fd: undefined, admit() {}, withdraw() {}, close() {} }
 }
 
 function spawn(options: SpawnOptions): ChildHandle {
@@ -64,7 +64,16 @@ function spawn(options: SpawnOptions): ChildHandle {
     )
   }
   const child = new (deno().Command)(deno().execPath(), {
-    args: ['run', '--allow-all', '--unstable-net', ...options.execArgv, options.entry],
+    // --unstable-no-legacy-abort: a request's signal aborts only when its client goes away, not
+    // also after every successful response (Deno 2.9 warns about the legacy behaviour otherwise).
+    args: [
+      'run',
+      '--allow-all',
+      '--unstable-net',
+      '--unstable-no-legacy-abort',
+      ...options.execArgv,
+      options.entry,
+    ],
     env: options.env,
     clearEnv: true,
     cwd: options.cwd,

@@ -1,19 +1,21 @@
 // Node: two ways to share the port, measured in docs/architecture.md.
-// - round-robin (default): the supervisor is node:cluster's primary. It accepts every connection
-//   and hands it to a worker that has taken its last one, so connections spread evenly even when
-//   a client opens only a few, and a worker blocked in a handler is skipped after one connection.
+// - round-robin (default): the supervisor accepts every connection and hands it to a ready worker
+//   that has taken its last one (handoff.ts), so connections spread evenly even when a client opens
+//   only a few, a worker blocked in a handler is skipped after one connection, and while no worker
+//   is ready connections wait instead of being refused.
 // - shared-socket: the supervisor binds the port and hands the socket to every worker as fd 3;
 //   all workers accept from one queue. A blocked worker never takes a connection, but a burst of
 //   connections can all go to the same worker.
 // Either way a restarting worker loses no queued connection: the queue is the supervisor's.
-import { spawn as spawnChild } from 'node:child_process'
-import cluster from 'node:cluster'
+import { type ChildProcess, fork, spawn as spawnChild } from 'node:child_process'
 import { lookup } from 'node:dns/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import net, { type Socket } from 'node:net'
 import process from 'node:process'
 import { claimPort, portError } from '../port.ts'
+import { listenAndRoute, receiveConnections } from './handoff.ts'
+import { CONNECTION_TIMEOUTS } from './limits.ts'
 import type {
   ChildHandle,
   ExitStatus,
@@ -36,6 +38,9 @@ interface TcpHandle {
   close(): void
 }
 
+// The process behind each handle, for the round-robin to send connections to.
+const processes = new WeakMap<ChildHandle, ChildProcess>()
+
 // node:cluster's own way to get a socket that is bound but not listening: a listening socket in
 // the supervisor would be polled by its event loop, which would accept connections and never
 // answer them. The first worker's listen() makes it listen; it stays listening while any process
@@ -47,10 +52,27 @@ const createServerHandle = (
 )._createServerHandle
 
 async function sharePort(host: string, port: number, sharing: PortSharing): Promise<SharedPort> {
-  // bind() with SO_REUSEADDR succeeds even on a port another process listens on, and cluster's
-  // primary binds only when the first worker listens, so claim the port for real first.
+  if (sharing === 'round-robin') {
+    const router = await listenAndRoute(host, port, BACKLOG).catch((error) => {
+      throw portError(host, port, error)
+    })
+    return {
+      port: router.port,
+      fd: undefined,
+      admit: (child) => {
+        const process = processes.get(child)
+        if (process) router.admit(process)
+      },
+      withdraw: (child) => {
+        const process = processes.get(child)
+        if (process) router.withdraw(process)
+      },
+      close: () => router.close(),
+    }
+  }
+  // bind() with SO_REUSEADDR succeeds even on a port another process listens on, so claim the
+  // port for real first.
   const claimed = await claimPort(host, port)
-  if (sharing === 'round-robin') return { port: claimed, fd: undefined, close() {} }
   const address = net.isIP(host) ? host : (await lookup(host)).address
   const handle = createServerHandle(address, claimed, net.isIPv6(address) ? 6 : 4)
   if (typeof handle === 'number') {
@@ -59,21 +81,25 @@ async function sharePort(host: string, port: number, sharing: PortSharing): Prom
   }
   const out: { port?: number } = {}
   handle.getsockname(out)
-  return { port: out.port ?? claimed, fd: handle.fd, close: () => handle.close() }
+  return {
+    port: out.port ?? claimed,
+    fd: handle.fd,
+    admit() {},
+    withdraw() {},
+    close: () => handle.close(),
+  }
 }
 
 function spawn(options: SpawnOptions): ChildHandle {
-  let child: ReturnType<typeof spawnChild>
+  let child: ChildProcess
   if (options.listenFd === undefined) {
-    // A cluster worker: its listen() joins the primary's round-robin instead of binding.
-    cluster.setupPrimary({
-      exec: options.entry,
+    // With an IPC channel, over which the supervisor hands it connections (round-robin).
+    child = fork(options.entry, [], {
       execArgv: [...options.execArgv],
-      args: [],
+      env: options.env,
       cwd: options.cwd,
-      silent: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     })
-    child = cluster.fork(options.env).process
   } else {
     child = spawnChild(process.execPath, [...options.execArgv, options.entry], {
       env: options.env,
@@ -85,7 +111,7 @@ function spawn(options: SpawnOptions): ChildHandle {
     child.once('error', (error) => resolve({ code: null, signal: null, error }))
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
-  return {
+  const handle: ChildHandle = {
     pid: child.pid ?? 0,
     stdout: child.stdout!,
     stderr: child.stderr!,
@@ -94,6 +120,8 @@ function spawn(options: SpawnOptions): ChildHandle {
     },
     exited,
   }
+  processes.set(handle, child)
+  return handle
 }
 
 function onSignal(signal: Signal, handler: () => void): () => void {
@@ -123,35 +151,55 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
     sockets.set(socket, null)
     if (draining) closeWhenIdle(socket)
   }
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    sockets.set(req.socket, res)
-    if (draining) res.setHeader('connection', 'close')
-    res.on('close', answered)
-    listener(req, res)
-  })
+  const server = createServer(
+    {
+      headersTimeout: CONNECTION_TIMEOUTS.headers * 1000,
+      // Node checks the headers timeout this often (30 s by default, doubling it).
+      connectionsCheckingInterval: 5_000,
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
+      sockets.set(req.socket, res)
+      if (draining) res.setHeader('connection', 'close')
+      res.on('close', answered)
+      listener(req, res)
+    }
+  )
+  server.keepAliveTimeout = CONNECTION_TIMEOUTS.idle * 1000
   server.on('connection', (socket: Socket) => {
     sockets.set(socket, null)
+    // Node times out idle connections only after an answer (keepAliveTimeout): one that never
+    // sends a request would stay forever. Closed once idle, never under a request in progress.
+    socket.setTimeout(CONNECTION_TIMEOUTS.idle * 1000, () => {
+      if (sockets.get(socket) === null) socket.destroy()
+    })
     socket.once('close', () => {
       sockets.delete(socket)
       if (draining && sockets.size === 0) drained?.()
     })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(portError(options.host, options.port, error))
-    )
-    const where =
-      options.fd === undefined
-        ? { host: options.host, port: options.port, backlog: BACKLOG }
-        : { fd: options.fd, backlog: BACKLOG }
-    server.listen(where, () => resolve())
-  })
+  let stopReceiving = () => {}
+  if (options.handoff) stopReceiving = receiveConnections(server)
+  else {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(portError(options.host, options.port, error))
+      )
+      const where =
+        options.fd === undefined
+          ? { host: options.host, port: options.port, backlog: BACKLOG }
+          : { fd: options.fd, backlog: BACKLOG }
+      server.listen(where, () => resolve())
+    })
+  }
   const address = server.address()
   return {
     port: typeof address === 'object' && address !== null ? address.port : options.port,
     async close(grace) {
       draining = true
       graceMs = grace
+      // The supervisor stopped handing us connections when it asked us to drain; one it sent
+      // just before is still answered (with `connection: close`) during the grace period.
+      stopReceiving()
       // net.Server's close, not http.Server's: that one also closes every connection without a
       // request in progress at once, including ones just accepted whose request is on its way,
       // which their clients see as a reset. Connections stay open for the grace period instead,
@@ -167,17 +215,16 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
           : new Promise<void>((resolve) => {
               drained = resolve
             })
-      // Under node:cluster, a connection the primary handed over just before it learned of the
-      // close is still on its way; exiting before answering it would leave it hanging in the
-      // primary. The grace period covers that round trip too.
+      // A connection the supervisor handed over just before it withdrew us is still on its way;
+      // the grace period covers that round trip too.
       await Promise.all([idle, new Promise((resolve) => setTimeout(resolve, grace))])
     },
   }
 }
 
 /**
- * The Node adapter: node:cluster workers in a round-robin (or, as `shared-socket`,
- * node:child_process workers sharing the supervisor's listening socket).
+ * The Node adapter: workers forked with an IPC channel, served connections by the supervisor in
+ * turn (or, as `shared-socket`, sharing the supervisor's listening socket).
  * @example
  * const child = nodeRuntime.spawn({ entry: 'worker.js', execArgv: [], env: { ...process.env } })
  */

@@ -33,9 +33,9 @@ export interface SpawnOptions {
 }
 
 /**
- * How workers share the public port. `round-robin`: node:cluster's primary (the supervisor) accepts
- * and hands each connection to a worker that has taken its last one. `shared-socket`: the
- * supervisor binds the port and every worker accepts from that one socket. `reuseport`: every
+ * How workers share the public port. `round-robin`: the supervisor accepts and hands each
+ * connection to a ready worker that has taken its last one (runtime/handoff.ts). `shared-socket`:
+ * the supervisor binds the port and every worker accepts from that one socket. `reuseport`: every
  * worker binds the port itself with SO_REUSEPORT and the kernel hashes connections over them.
  */
 export type PortSharing = 'round-robin' | 'shared-socket' | 'reuseport'
@@ -58,6 +58,8 @@ export interface ServeOptions {
   fd?: number
   /** Bind with SO_REUSEPORT so that several workers share `host:port`. */
   reusePort?: boolean
+  /** Bind nothing: serve the connections the supervisor hands over (`round-robin`). */
+  handoff?: boolean
 }
 
 /** A serving worker's listener. */
@@ -76,6 +78,10 @@ export interface SharedPort {
   readonly port: number
   /** The listening socket's fd to pass to every worker, for `fd` sharing. */
   readonly fd: number | undefined
+  /** `child` is ready for connections (where the supervisor hands them out). */
+  admit(child: ChildHandle): void
+  /** `child` drains or is gone: no more connections for it. */
+  withdraw(child: ChildHandle): void
   close(): void
 }
 

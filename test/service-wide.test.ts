@@ -1,0 +1,91 @@
+// /metrics and /readyz speak for the whole service: whichever worker answers, the figures are
+// summed over every worker (through the supervisor), and readiness names each worker.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { RUNTIMES, startBento } from './support/bento.ts'
+
+const cwd = fileURLToPath(new URL('./fixtures/counting/', import.meta.url))
+const flags = mkdtempSync(join(tmpdir(), 'bento-ready-'))
+afterAll(() => rmSync(flags, { recursive: true, force: true }))
+
+/** One request on its own connection, so that both workers get some. */
+function fresh(
+  port: number,
+  method: string,
+  path: string
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close' } },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          body += chunk
+        })
+        res.on('end', () => resolve({ status: res.statusCode!, body }))
+      }
+    )
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe.each(RUNTIMES)('service-wide health and metrics on %s', (runtime) => {
+  it('sums /metrics over both workers and names each worker in /readyz', async () => {
+    const flag = join(flags, `${runtime}-`)
+    const bento = startBento(runtime, ['serve', '--port', '0', '--host', '127.0.0.1'], {
+      cwd,
+      env: { NOT_READY_FLAG: flag },
+    })
+    const port = Number(new URL(await bento.url()).port)
+    const answeredBy = new Set<number>()
+    let hits = 0
+    for (; hits < 200 && (hits < 40 || answeredBy.size < 2); hits++) {
+      const { status, body } = await fresh(port, 'POST', '/hit')
+      expect(status).toBe(200)
+      answeredBy.add(JSON.parse(body).worker)
+    }
+    expect([...answeredBy].sort()).toEqual([1, 2])
+
+    // Asked several times, so that each worker gets to answer: always the same totals.
+    for (let i = 0; i < 6; i++) {
+      const text = (await fresh(port, 'GET', '/metrics')).body
+      const total = Number(
+        /^bento_requests_total\{service="counting",api="hit",status="200"\} (\d+)$/m.exec(text)?.[1]
+      )
+      expect(total).toBe(hits)
+      expect(text).toMatch(/^bento_workers\{service="counting"\} 2$/m)
+      expect(text).toMatch(/^bento_worker_requests_in_flight\{service="counting",worker="1"\} 0$/m)
+      expect(text).toMatch(/^bento_worker_requests_in_flight\{service="counting",worker="2"\} 0$/m)
+    }
+
+    const ready = await fresh(port, 'GET', '/readyz')
+    expect(ready.status).toBe(200)
+    expect(JSON.parse(ready.body)).toMatchObject({
+      status: 'ready',
+      workers: [
+        { worker: 1, ready: true },
+        { worker: 2, ready: true },
+      ],
+    })
+    // Worker 2 stops being ready: whichever worker answers says so, naming it.
+    writeFileSync(`${flag}2`, '')
+    for (let i = 0; i < 6; i++) {
+      const notReady = await fresh(port, 'GET', '/readyz')
+      expect(notReady.status).toBe(503)
+      expect(JSON.parse(notReady.body)).toMatchObject({
+        status: 'not ready',
+        workers: [
+          { worker: 1, ready: true },
+          { worker: 2, ready: false },
+        ],
+      })
+    }
+    expect((await bento.stop()).code).toBe(0)
+  })
+})
