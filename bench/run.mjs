@@ -42,6 +42,8 @@ const execFileAsync = promisify(execFile)
 const rows = []
 const probeRows = []
 const notes = []
+/** Rows that could not be measured here, with why: written at the top of BENCHMARKS.md. */
+const skipped = []
 const began = performance.now()
 
 const log = (text) => process.stderr.write(`[bench] ${text}\n`)
@@ -314,8 +316,8 @@ function probeInCgroup() {
   try {
     dir = makeCgroup()
   } catch (error) {
-    notes.push(
-      `The probe comparison was skipped: ${error.message} (it needs root and cgroup v1 or v2).`
+    skipped.push(
+      `Counting CPUs inside a 1.5-CPU cgroup: ${error.message} (it needs root and a writable cgroup v1 or v2 cpu controller).`
     )
     return
   }
@@ -450,7 +452,7 @@ cores as it can) in its own process on 127.0.0.1, where the servers listen.
   (\`bench/onnx-unbatched.ts\`).
 - This machine is shared with other work: figures move by 10% or more between runs.
 
-${table.join('\n')}
+${skipped.length ? `**Skipped here** (these rows are missing below):\n\n${skipped.map((r) => `- ${r}`).join('\n')}\n\n` : ''}${table.join('\n')}
 
 ## Counting CPUs inside a 1.5-CPU cgroup
 
@@ -497,18 +499,36 @@ const sections = [
 ]
 const needsWrk = new Set(['startup', 'hello', 'mixed', 'onnx', 'batching'])
 
+// wrk drives every serving row. On a fresh machine it is installed the way .ci/run installs what
+// its tests need (Debian's package, as root); otherwise the run stops with the fix rather than
+// write a BENCHMARKS.md without its serving rows.
+function ensureWrk() {
+  if (hasWrk()) return
+  const canInstall =
+    process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0
+  if (canInstall) {
+    log("wrk is not installed: installing Debian's wrk")
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env })
+    spawnSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'inherit', env })
+  }
+  if (!hasWrk()) {
+    throw new Error(
+      'wrk is not installed and could not be installed here; install it (apt-get install -y wrk, brew install wrk) and run pnpm bench again. BENCHMARKS.md was left as it was.'
+    )
+  }
+}
+
 try {
   if (!existsSync(at('packages/cli/dist/bin.js'))) throw new Error('build first: npm run build')
-  const wrkHere = hasWrk()
-  if (!wrkHere)
-    notes.push('wrk is not installed (apt-get install -y wrk): the serving rows were skipped.')
-  for (const [name, run] of sections) {
-    if (only && !only.includes(name)) continue
-    if (needsWrk.has(name) && !wrkHere) continue
-    await run()
-  }
+  const wanted = sections.filter(([name]) => !only || only.includes(name))
+  if (wanted.some(([name]) => needsWrk.has(name))) ensureWrk()
+  for (const [, run] of wanted) await run()
   if (only) log('BENCH_ONLY is set: BENCHMARKS.md is left as it was')
   else write()
+} catch (error) {
+  process.stderr.write(`bench: ${error.message}\n`)
+  process.exitCode = 1
 } finally {
   rmSync(temp, { recursive: true, force: true })
 }

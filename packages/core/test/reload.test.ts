@@ -68,10 +68,12 @@ describe.each(TARGETS)('%s', (target) => {
   const runtime = runtimeOf(target)
   const skip = runtime === 'node' ? undefined : netnsAvailable()
 
-  // Deno's shutdown() closes connections it accepted but has not read a request from yet
-  // (denoland/deno#31959), so a few of those are reset per restart under load: the bound below
-  // is what Deno can meet today (docs/architecture.md has the figures). Node and Bun fail none.
-  const allowed = (sent: number) => (runtime === 'deno' ? Math.ceil(sent * 0.005) : 0)
+  // Deno's shutdown() resets connections it has accepted but not read a request from yet
+  // (denoland/deno#31959): a few per restarted worker under a loop of new connections (1 to 6
+  // for the two workers of a reload in 10 runs here, about 0.1%). The bound is per restarted
+  // worker, and only for those resets. Node and Bun fail none, and keep-alive clients lose
+  // nothing on any runtime.
+  const RESETS_PER_RESTART = runtime === 'deno' ? 5 : 0
 
   it.skipIf(skip)(
     `on SIGHUP replaces both workers under a request loop on new connections${skip ? ` (skipped: ${skip})` : ''}`,
@@ -79,7 +81,9 @@ describe.each(TARGETS)('%s', (target) => {
       const result = await reloadUnderLoad(target, 'close')
       expect(result.sent).toBeGreaterThan(200)
       expect(Object.keys(result.errors).filter((e) => e !== 'ECONNRESET')).toEqual([])
-      expect(result.failed, JSON.stringify(result.errors)).toBeLessThanOrEqual(allowed(result.sent))
+      expect(result.failed, JSON.stringify(result.errors)).toBeLessThanOrEqual(
+        2 * RESETS_PER_RESTART
+      )
       expect(result.after['1']).not.toBe(result.before['1'])
       expect(result.after['2']).not.toBe(result.before['2'])
       expect(result.output).toMatch(/reload done/)
@@ -88,11 +92,12 @@ describe.each(TARGETS)('%s', (target) => {
   )
 
   it.skipIf(skip)(
-    `on SIGHUP replaces both workers under a keep-alive request loop${skip ? ` (skipped: ${skip})` : ''}`,
+    `on SIGHUP replaces both workers under a keep-alive request loop, failing nothing${skip ? ` (skipped: ${skip})` : ''}`,
     async () => {
       const result = await reloadUnderLoad(target, 'keepalive')
       expect(result.sent).toBeGreaterThan(200)
-      expect(result.failed, JSON.stringify(result.errors)).toBeLessThanOrEqual(allowed(result.sent))
+      expect(result.errors).toEqual({})
+      expect(result.failed).toBe(0)
       expect(result.after['1']).not.toBe(result.before['1'])
       expect(result.after['2']).not.toBe(result.before['2'])
     },
