@@ -49,13 +49,12 @@ describe('an existing Hono app that mounts two services', () => {
 })
 
 describe.each(RUNTIMES)('the app under `bento serve` on %s', (runtime) => {
-  it('serves the app, services included, from two workers', async () => {
-    const bento = startBento(
-      runtime,
-      ['serve', 'app.ts', '--port', '0', '--host', '127.0.0.1', '--workers', '2'],
-      { cwd }
-    )
+  it("runs on the workers its services ask for, with every service's hooks", async () => {
+    const bento = startBento(runtime, ['serve', 'app.ts', '--port', '0', '--host', '127.0.0.1'], {
+      cwd,
+    })
     const url = await bento.url()
+    expect(bento.output).toMatch(/2 workers/)
     expect((await fetch(`${url}/products`)).status).toBe(200)
     const { status, body } = await postJson(`${url}/ml/sentiment/classify`, {
       text: 'this is awful',
@@ -63,5 +62,18 @@ describe.each(RUNTIMES)('the app under `bento serve` on %s', (runtime) => {
     expect(status).toBe(200)
     expect(body).toEqual({ label: 'negative' })
     expect((await bento.stop()).code).toBe(0)
+    const lines = bento.output.split('\n')
+    expect(lines.filter((l) => /sentiment: onDeployment/.test(l))).toHaveLength(1)
+    for (const name of ['sentiment', 'summarize']) {
+      for (const hook of ['onStartup', 'onShutdown']) {
+        for (const index of [1, 2]) {
+          expect(lines).toContainEqual(
+            expect.stringMatching(
+              new RegExp(`^\\[worker ${index}\\] ${name}: ${hook} in worker ${index}$`)
+            )
+          )
+        }
+      }
+    }
   })
 })

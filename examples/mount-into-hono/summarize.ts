@@ -3,6 +3,8 @@ import { z } from 'zod'
 
 export default service({
   name: 'summarize',
+  onStartup: (worker) => console.log(`summarize: onStartup in worker ${worker.workerIndex}`),
+  onShutdown: (worker) => console.log(`summarize: onShutdown in worker ${worker.workerIndex}`),
   apis: {
     summarize: api({
       input: z.object({

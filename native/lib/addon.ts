@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module'
-import type * as AddonModule from '../index.d.ts'
+import type * as AddonModule from '../index.d.cts'
 
 /** The options the addon's `probe()` takes. */
 export type AddonOptions = AddonModule.NativeProbeOptions
 
-/** The addon's module, as `index.cjs` exports it (typed by `index.d.ts`). */
+/** The addon's module, as `index.cjs` exports it (typed by `index.d.cts`). */
 export type Addon = typeof AddonModule
 
 /** The addon, or why it could not be loaded. */

@@ -1,8 +1,8 @@
 /**
  * The shape every probe returns, whichever implementation answered.
  *
- * The native addon (`index.cjs`, typed by `index.d.ts`) returns a `NativeProbeResult`;
- * `probe()` adds `source` and `fallbackReason`. Keep this file, `index.d.ts` and the
+ * The native addon (`index.cjs`, typed by `index.d.cts`) returns a `NativeProbeResult`;
+ * `probe()` adds `source` and `fallbackReason`. Keep this file, `index.d.cts` and the
  * Rust `src/` output in step: the differential tests compare them field by field.
  */
 

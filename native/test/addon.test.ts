@@ -14,7 +14,7 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, expectTypeOf, inject, it } from 'vitest'
-import type { NativeProbeResult as Declared, NativeProbeOptions } from '../index.d.ts'
+import type { NativeProbeResult as Declared, NativeProbeOptions } from '../index.d.cts'
 import type { NativeProbeResult, ProbeOptions } from '../lib/types.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -93,14 +93,14 @@ function fakeGpu(index: number, busId: string) {
   }
 }
 
-describe('index.d.ts', () => {
+describe('index.d.cts', () => {
   it('declares the result and options of lib/types.ts', () => {
     // Checked by `tsc` (pnpm typecheck); the runtime half only proves the file is in place.
     expectTypeOf<Declared>().toEqualTypeOf<NativeProbeResult>()
     expectTypeOf<NativeProbeOptions>().toEqualTypeOf<
       Pick<ProbeOptions, 'root' | 'gpu' | 'nvmlLibrary' | 'nvmlTimeoutMs'>
     >()
-    expect(readFileSync(join(native, 'index.d.ts'), 'utf8')).toContain('export function probe(')
+    expect(readFileSync(join(native, 'index.d.cts'), 'utf8')).toContain('export function probe(')
   })
 })
 

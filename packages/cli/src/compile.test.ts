@@ -64,7 +64,7 @@ export const dep = typeof Command
       expect(module.version).toBe(2)
       writeFileSync(join(dir, 'service.ts'), 'export const version = (\n')
       await expect(compiled!.rebuild()).rejects.toThrow(
-        /could not compile .*service\.ts: Unexpected end of file \(.*service\.ts:2:0\)/
+        /could not load .*service\.ts: Unexpected end of file \(.*service\.ts:2:0\)/
       )
     } finally {
       await compiled?.dispose()

@@ -13,6 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { BuildContext, Plugin } from 'esbuild'
+import { CliError } from './errors.ts'
 
 /** A compiled entry: the module workers import, and how to bring it up to date. */
 export interface CompiledEntry {
@@ -69,7 +70,12 @@ export async function compileEntry(entry: string): Promise<CompiledEntry | undef
         throw compileError(entry, error)
       }
     },
-    dispose: () => built.dispose(),
+    dispose: async () => {
+      await built.dispose()
+      // esbuild keeps one compiler process for every context; with none left it can go.
+      const { stop } = await import('esbuild')
+      await stop()
+    },
   }
 }
 
@@ -106,7 +112,7 @@ function loaderFor(path: string): 'ts' | 'tsx' | 'js' | 'jsx' {
   return TYPESCRIPT.test(path) ? 'ts' : 'js'
 }
 
-function compileError(entry: string, error: unknown): Error {
+function compileError(entry: string, error: unknown): CliError {
   const errors = (
     error as {
       errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }>
@@ -121,5 +127,10 @@ function compileError(entry: string, error: unknown): Error {
     : error instanceof Error
       ? error.message
       : String(error)
-  return new Error(`could not compile ${entry}: ${message}`, { cause: error })
+  const failure = new CliError(
+    `could not load ${entry}: ${message}`,
+    'fix the error in your service file'
+  )
+  failure.cause = error
+  return failure
 }

@@ -1,8 +1,10 @@
-import { existsSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+// The entry as users give it: a file, a directory, or nothing (the current directory), as
+// `bentoml serve .` takes them.
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
 import { CliError } from './errors.ts'
 
-/** Where `bento dev` and `bento serve` look for a service when no file is named, in this order. */
+/** The files a directory's service is looked for in, in this order; then its package.json main. */
 export const DEFAULT_ENTRIES = [
   'service.ts',
   'service.mts',
@@ -15,34 +17,44 @@ export const DEFAULT_ENTRIES = [
 ] as const
 
 /**
- * The absolute path of the service file: the one given, else the first of `DEFAULT_ENTRIES` in
- * `cwd`.
+ * The absolute path of the entry: `entry` itself when it is a file; for a directory (or no
+ * `entry`: `cwd`), the first of `DEFAULT_ENTRIES` in it, else its package.json `main`.
  * @example
- * resolveEntry(undefined, process.cwd()) // '/app/service.ts'
+ * resolveEntry('examples/hello', process.cwd()) // '/repo/examples/hello/service.ts'
  */
 export function resolveEntry(entry: string | undefined, cwd: string): string {
-  if (entry !== undefined) {
-    const file = resolve(cwd, entry)
-    if (!existsSync(file)) {
-      throw new CliError(
-        `${entry} does not exist (looked at ${file})`,
-        'check the path of your service file'
-      )
-    }
-    if (!statSync(file).isFile()) {
-      throw new CliError(
-        `${entry} is not a file`,
-        'name the service file itself, e.g. bento dev src/service.ts'
-      )
-    }
-    return file
+  const given = resolve(cwd, entry ?? '.')
+  if (!existsSync(given)) {
+    throw new CliError(
+      `${entry} does not exist (looked at ${given})`,
+      'give the service file, or the directory that holds it'
+    )
   }
+  if (statSync(given).isFile()) return given
   for (const candidate of DEFAULT_ENTRIES) {
-    const file = resolve(cwd, candidate)
-    if (existsSync(file)) return file
+    const file = join(given, candidate)
+    if (existsSync(file) && statSync(file).isFile()) return file
   }
+  const main = packageMain(given)
+  if (main !== undefined && existsSync(main) && statSync(main).isFile()) return main
+  const where = entry === undefined ? `the current directory (${given})` : given
+  const mainNote =
+    main === undefined
+      ? 'a package.json with a "main"'
+      : `package.json's main (${relative(given, main)}, which does not exist)`
   throw new CliError(
-    `no service file found in ${cwd} (looked for ${DEFAULT_ENTRIES.join(', ')})`,
+    `no service in ${where}: looked for ${DEFAULT_ENTRIES.join(', ')} and ${mainNote}`,
     'create service.ts exporting `export default service({ ... })`, or name the file: bento dev path/to/service.ts'
   )
+}
+
+function packageMain(dir: string): string | undefined {
+  try {
+    const { main } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      main?: unknown
+    }
+    return typeof main === 'string' ? resolve(dir, main) : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -1,4 +1,5 @@
 import { BentoConfigError } from '@bento/core'
+import { EntryError } from '@bento/core/adapter'
 
 /**
  * A problem the user can fix, printed as one line (`bento: ... Fix: ...`) with exit code 1.
@@ -20,7 +21,8 @@ export class CliError extends Error {
  * console.error(formatError(error, { verbose: false }))
  */
 export function formatError(error: unknown, { verbose }: { verbose: boolean }): string {
-  const known = error instanceof CliError || error instanceof BentoConfigError
+  const known =
+    error instanceof CliError || error instanceof BentoConfigError || error instanceof EntryError
   if (error instanceof Error) {
     if (verbose) return `bento: ${error.stack ?? error.message}`
     const hint = known ? '' : ' (run with --verbose for the stack trace)'

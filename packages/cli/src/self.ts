@@ -5,6 +5,7 @@
 import Module, { createRequire, register } from 'node:module'
 import { basename, delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runtimeName } from '@bento/core/adapter'
 
 let done = false
 
@@ -53,13 +54,13 @@ export function resolveBentoFromHere(entry?: string): void {
   if (done) return
   done = true
   if (entry !== undefined && installedFor(entry)) return
-  const g = globalThis as { Bun?: unknown; Deno?: unknown }
-  if (g.Deno !== undefined) return
+  const runtime = runtimeName()
+  if (runtime === 'deno') return
   process.env.NODE_PATH = nodePathWithSelf(process.env.NODE_PATH)
   // Bun read NODE_PATH when it started (bin.ts restarts it with the variable set when needed).
-  if (g.Bun !== undefined)
-    return // Node reads NODE_PATH once at start-up; _initPaths re-reads it for require() (tsx compiles
-    // .ts files outside a "type": "module" package to CommonJS).
+  if (runtime === 'bun')
+    return // Node reads NODE_PATH once at start-up; _initPaths re-reads it for require() (tsx compiles .ts
+    // files outside a "type": "module" package to CommonJS).
   ;(Module as unknown as { _initPaths(): void })._initPaths()
   register(new URL('./self-hooks.js', import.meta.url))
 }

@@ -1,93 +1,54 @@
-// What `bento dev` and `bento serve` share: probe the machine, plan the workers, start the
-// supervisor on the worker entry, and report where the service answers.
+// What `bento dev` and `bento serve` share: the entry as the user gave it, compiled once on Node
+// when it is TypeScript, handed to @bento/core's serve(), and the lines printed once it is up.
 import { format } from 'node:util'
-import { environment, plan, type WorkerPlan } from '@bento/core'
-import {
-  createLogger,
-  type LogFormat,
-  type Logger,
-  runSupervisor,
-  type Supervisor,
-} from '@bento/core/supervisor'
-import { probe } from '@bento/native'
+import { runtimeName } from '@bento/core/adapter'
+import { type PlanOptions, type Serving, serve } from '@bento/core/serve'
+import type { Logger } from '@bento/core/supervisor'
 import { type CompiledEntry, compileEntry } from './compile.ts'
-import type { Entry } from './load.ts'
+import { resolveEntry } from './entry.ts'
 
-/** How to start the workers. */
+/** How to start an entry, from the command's flags. */
 export interface StartOptions {
   port: number
   host: string
-  /** `--workers`, when given. */
-  workers: number | undefined
-  logFormat: LogFormat
-  /** Extra variables for every worker. */
-  env?: Record<string, string>
-  /** Seconds a draining worker may take; default the service's `drainTimeout`. */
-  drainTimeout?: number
-  /** Where the supervisor logs; default a new logger in `logFormat`. */
-  logger?: Logger
-}
-
-/** A started service: its supervisor, the plan it runs, and the logger it writes to. */
-export interface Started {
-  supervisor: Supervisor
-  plan: WorkerPlan | undefined
+  /** A worker count over the strategy, and where it came from. */
+  workers: PlanOptions['workers']
   logger: Logger
-  url: string
-  /** The entry compiled for Node workers (see compile.ts), when it was. */
+  /** Variables for every process. */
+  env: Record<string, string>
+  /** Seconds a draining worker gets, over the service's `drainTimeout`. */
+  drainTimeout?: number
+}
+
+/** A started entry, and its compiled form when it has one. */
+export interface Started {
+  serving: Serving
   compiled: CompiledEntry | undefined
+  file: string
 }
 
 /**
- * The workers for an entry: a service's plan (strategy, GPUs, threads), or N plain workers for an
- * app entry.
+ * Finds the entry (a file, a directory, or `cwd`), compiles it on Node when it is TypeScript, and
+ * serves it with SIGTERM/SIGINT draining and SIGHUP reloading; resolves once every worker is ready.
  * @example
- * const { plan, assignments } = planEntry(entry, 2)
+ * const { serving } = await startEntry('examples/hello', process.cwd(), options)
  */
-export function planEntry(entry: Entry, workers: number | undefined) {
-  if (entry.kind === 'app') {
-    const count = workers ?? 1
-    const assignments = Array.from({ length: count }, (_, i) => ({ workerIndex: i + 1, env: {} }))
-    return { plan: undefined, assignments }
-  }
-  const result = plan(entry.service, { probe: probe(), env: environment(), workers })
-  return { plan: result, assignments: result.assignments }
-}
-
-/**
- * The module every worker runs: this package's worker.js, named by its npm: specifier when Deno
- * runs the CLI from its npm cache (`deno run -A npm:bento`), where a plain path would not resolve.
- * @example
- * supervise({ workerEntry: workerEntry(), assignments })
- */
-export function workerEntry(): string | URL {
-  const own = new URL('./worker.js', import.meta.url)
-  const fromNpm = /\/npm\/[^/]+\/bento\/([^/]+)\/dist\/[^/]+$/.exec(import.meta.url)
-  if ((globalThis as { Deno?: unknown }).Deno !== undefined && fromNpm)
-    return `npm:bento@${fromNpm[1]}/worker`
-  return own
-}
-
-/**
- * Starts the supervisor for `entry` with signal handling (SIGTERM/SIGINT drain, SIGHUP reloads)
- * and resolves once every worker is ready.
- * @example
- * const { url } = await startService(entry, { port: 3000, host: '127.0.0.1', workers: 1, logFormat: 'pretty' })
- */
-export async function startService(entry: Entry, options: StartOptions): Promise<Started> {
-  const logger = options.logger ?? createLogger({ format: options.logFormat })
-  const { plan: workerPlan, assignments } = planEntry(entry, options.workers)
-  for (const warning of workerPlan?.warnings ?? []) logger.log('warn', warning)
-  for (const reason of workerPlan?.reasons ?? []) logger.log('info', reason)
-  const settings = entry.kind === 'service' ? entry.service.settings : undefined
-  const g = globalThis as { Bun?: unknown; Deno?: unknown }
-  const onNode = g.Bun === undefined && g.Deno === undefined
-  const compiled = onNode ? await compileEntry(entry.file) : undefined
-  const supervisor = runSupervisor({
-    workerEntry: workerEntry(),
-    assignments,
+export async function startEntry(
+  entryArg: string | undefined,
+  cwd: string,
+  options: StartOptions
+): Promise<Started> {
+  const file = resolveEntry(entryArg, cwd)
+  const compiled = runtimeName() === 'node' ? await compileEntry(file) : undefined
+  const serving = await serve({
+    entry: compiled?.file ?? file,
+    source: file,
+    workerModule: workerModule(),
     port: options.port,
     host: options.host,
+    ...(options.workers && { workers: options.workers }),
+    ...(options.drainTimeout !== undefined && { drainTimeout: options.drainTimeout }),
+    env: options.env,
     // Source maps keep a compiled entry's stack traces on its .ts lines.
     ...(compiled && {
       execArgv: [
@@ -95,27 +56,32 @@ export async function startService(entry: Entry, options: StartOptions): Promise
         '--enable-source-maps',
       ],
     }),
-    env: {
-      ...options.env,
-      BENTO_ENTRY: compiled?.file ?? entry.file,
-      BENTO_SOURCE: entry.file,
-    },
-    drainTimeout: options.drainTimeout ?? settings?.drainTimeout,
-    restart: settings?.restart,
-    maxMemory: settings?.maxMemory,
-    onDeployment: entry.kind === 'service' ? entry.service.config.onDeployment : undefined,
-    logger,
+    logger: options.logger,
+    cwd,
+  }).catch(async (error: unknown) => {
+    await compiled?.dispose()
+    throw error
   })
-  void supervisor.exited.then(() => compiled?.dispose())
-  await supervisor.ready
-  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${supervisor.port}`
-  return { supervisor, plan: workerPlan, logger, url, compiled }
+  void serving.supervisor.exited.then(() => compiled?.dispose())
+  return { serving, compiled, file }
 }
 
 /**
- * Sends this process's own console output (the service module's top-level code also runs here)
- * through the logger, so a JSON log stays one JSON object per line.
+ * The module every worker runs: this package's worker.js, named by its npm: specifier when Deno
+ * runs the CLI from its npm cache (`deno run -A npm:bento`), where a plain path would not resolve.
+ * @example
+ * serve({ entry, workerModule: workerModule() })
+ */
+export function workerModule(): string | URL {
+  const own = new URL('./worker.js', import.meta.url)
+  const fromNpm = /\/npm\/[^/]+\/bento\/([^/]+)\/dist\/[^/]+$/.exec(import.meta.url)
+  if (runtimeName() === 'deno' && fromNpm) return `npm:bento@${fromNpm[1]}/worker`
+  return own
+}
+
+/**
+ * Sends this process's own console output through the logger, so that a JSON log stays one JSON
+ * object per line.
  * @example
  * routeConsole(createLogger({ format: 'json' }))
  */
@@ -128,21 +94,23 @@ export function routeConsole(logger: Logger): void {
 }
 
 /**
- * The lines printed once the service is up: where it answers, its docs, and its APIs.
+ * The lines printed once the entry is up: where it answers, its docs, and its APIs.
  * @example
- * logger.log('info', banner(entry, started, 'dev'))
+ * logger.log('info', banner(started, 'dev'))
  */
-export function banner(entry: Entry, started: Started, mode: 'dev' | 'serve'): string {
-  const count = started.supervisor.workers().length
-  const name = entry.kind === 'service' ? entry.service.name : entry.file
+export function banner({ serving, file }: Started, mode: 'dev' | 'serve'): string {
+  const { supervisor, description, url } = serving
+  const count = supervisor.workers().filter((w) => w.status !== 'draining').length
+  const services = description.services
+  const name = description.kind === 'service' ? services[0]!.name : file
   const lines = [
-    `bento ${mode}: ${name} on ${started.supervisor.runtime}, ${count} worker${count === 1 ? '' : 's'}, at ${started.url}`,
+    `bento ${mode}: ${name} on ${supervisor.runtime}, ${count} worker${count === 1 ? '' : 's'}, at ${url}`,
   ]
-  if (entry.kind === 'service') {
-    lines.push(
-      `  docs ${started.url}/   openapi ${started.url}/docs.json   metrics ${started.url}/metrics`
-    )
-    for (const api of entry.service.apis) lines.push(`  ${api.method} ${started.url}${api.route}`)
+  if (description.kind === 'service') {
+    lines.push(`  docs ${url}/   openapi ${url}/docs.json   metrics ${url}/metrics`)
+    for (const api of services[0]!.apis) lines.push(`  ${api.method} ${url}${api.route}`)
+  } else if (services.length > 0) {
+    lines.push(`  serves ${services.map((s) => s.name).join(', ')}`)
   }
   return lines.join('\n')
 }

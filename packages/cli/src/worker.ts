@@ -1,21 +1,13 @@
-// The module every worker process runs: it loads the user's entry (BENTO_ENTRY) and serves it,
-// a service through its Hono app, a plain app through its own fetch.
-import { readEnv } from '@bento/core'
-import { runWorker } from '@bento/core/worker'
+// The module every process `bento dev` and `bento serve` start runs: it loads the user's entry and
+// serves it through @bento/hono, or (as the deployment process) describes it and runs its
+// onDeployment hooks. All of that is @bento/core's runEntry(); this only says how to import a
+// module and how a service becomes a fetch handler.
+import { readEnv, VARS } from '@bento/core/adapter'
+import { runEntry } from '@bento/core/worker'
 import { toHono } from '@bento/hono'
-import { loadEntry } from './load.ts'
+import { importModule } from './load.ts'
 
-const file = readEnv('BENTO_ENTRY')
-if (file === undefined) {
-  throw new Error(
-    'bento worker: BENTO_ENTRY is not set; workers are started by `bento dev` or `bento serve`'
-  )
-}
-// BENTO_SOURCE: the file the user named, for messages, when BENTO_ENTRY is its compiled form.
-const entry = await loadEntry(file, readEnv('BENTO_SOURCE'))
-if (entry.kind === 'service') {
-  const app = toHono(entry.service)
-  await runWorker({ fetch: app.fetch, service: entry.service })
-} else {
-  await runWorker({ fetch: entry.fetch })
-}
+await runEntry({
+  load: (file) => importModule(file, readEnv(VARS.source) ?? file),
+  toFetch: (service) => toHono(service).fetch,
+})

@@ -62,4 +62,19 @@ describe('bento dev', () => {
     expect(bento.output).not.toMatch(/node_modules.*changed/)
     expect((await bento.stop()).code).toBe(0)
   })
+
+  it('serves a directory given as the entry, says where the one worker comes from, and watches that directory', async () => {
+    const cwd = project({ 'app/service.ts': greeter('v1') })
+    const bento = startBento('node', ['dev', 'app', '--port', '0'], { cwd })
+    const url = await bento.url()
+    await waitForVersion(bento, url, 'v1')
+    // No flag was given, and none is claimed.
+    expect(bento.output).toMatch(
+      /workers: 1 \(bento dev runs one worker; --workers runs more\) -> 1 worker/
+    )
+    expect(bento.output).not.toMatch(/command line/)
+    writeFileSync(join(cwd, 'app', 'service.ts'), greeter('v2'))
+    await waitForVersion(bento, url, 'v2')
+    expect((await bento.stop()).code).toBe(0)
+  })
 })

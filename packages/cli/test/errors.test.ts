@@ -16,7 +16,9 @@ describe('bento errors are one clear line with the fix', () => {
   it('says where it looked when there is no service file', async () => {
     const { code, output } = await fails(['serve'], project({}))
     expect(code).toBe(1)
-    expect(output).toMatch(/^bento: no service file found in .+ \(looked for service\.ts, /)
+    expect(output).toMatch(
+      /^bento: no service in the current directory \(.+\): looked for service\.ts, .+ and a package\.json with a "main"\. /
+    )
     expect(output).toMatch(/Fix: create service\.ts/)
     noStack(output)
   })
@@ -46,6 +48,27 @@ describe('bento errors are one clear line with the fix', () => {
     const verbose = await fails(['serve', '--verbose'], cwd)
     expect(verbose.code).toBe(1)
     expect(verbose.output).toMatch(/\n\s+at /)
+  })
+
+  it('reports an entry that throws as it loads, from the deployment process, before any worker starts', async () => {
+    const cwd = project({ 'service.mjs': "throw new Error('the model file is missing')\n" })
+    const { code, output } = await fails(['serve', '--port', '0'], cwd)
+    expect(code).toBe(1)
+    expect(output).toMatch(/^bento: could not load .+service\.mjs: the model file is missing$/m)
+    expect(output).not.toMatch(/worker 1|starting \d+ .* workers/)
+    noStack(output)
+  })
+
+  it('names the nearest setting when a service has one it does not know', async () => {
+    const source = greeter('v1').replace("name: 'greeter',", "name: 'greeter',\n  worker: 2,")
+    const { code, output } = await fails(
+      ['serve', '--port', '0'],
+      project({ 'service.ts': source })
+    )
+    expect(code).toBe(1)
+    expect(output).toMatch(
+      /service "greeter": worker is not a setting\. Fix: did you mean workers\?/
+    )
   })
 
   it('rejects a bad config before any worker starts', async () => {

@@ -20,7 +20,10 @@ export function project(files: Record<string, string>): string {
   mkdirSync(base, { recursive: true })
   const dir = mkdtempSync(join(base, 'project-'))
   made.push(dir)
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true })
+    writeFileSync(join(dir, name), text)
+  }
   return dir
 }
 

@@ -20,9 +20,10 @@ describe('bento serve', () => {
       expect(entry).toHaveProperty('level')
       expect(entry).toHaveProperty('msg')
     }
-    // Once per worker, and once in the supervisor, which imports the module to read its settings.
+    // Once per worker, and once in the deployment process, which describes the entry: never in
+    // the supervisor, which does not import user code.
     const loaded = entries.filter((e) => e.msg === 'model loaded')
-    expect(loaded.map((e) => e.worker ?? 0).sort()).toEqual([0, 1, 2])
+    expect(loaded.map((e) => e.worker ?? e.process).sort()).toEqual([1, 2, 'deploy'])
   })
 
   it('replaces every worker on SIGHUP without going down', async () => {

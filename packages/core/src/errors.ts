@@ -26,6 +26,17 @@ export class BentoConfigError extends Error {
 }
 
 /**
+ * The user's entry could not be loaded (a syntax error, an import that fails, a throw at the top
+ * level) or exports nothing to serve: their code to fix, so the CLI prints it as one line; the
+ * stack, when there is one, is the entry's.
+ * @example
+ * throw new EntryError('could not load service.ts: Unexpected token')
+ */
+export class EntryError extends Error {
+  override name = 'EntryError'
+}
+
+/**
  * An error a handler throws to choose the HTTP status and the JSON body's message.
  * @example
  * throw new HttpError(404, 'no such model', { model: input.model })

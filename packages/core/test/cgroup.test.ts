@@ -66,15 +66,18 @@ describe.each(RUNTIMES)('%s in a real cgroup', (runtime) => {
     async (cpus, workers) => {
       const dir = makeCgroup(cpus)
       // The shell moves itself into the cgroup and becomes the supervisor; its workers follow.
-      const proc = new Proc([
-        'sh',
-        '-c',
-        'echo $$ > "$1" && shift && exec "$@"',
-        'sh',
-        `${dir}/cgroup.procs`,
-        ...runtimeCommand[runtime],
-        fixture('planned-supervisor.mjs'),
-      ])
+      const proc = new Proc(
+        [
+          'sh',
+          '-c',
+          'echo $$ > "$1" && shift && exec "$@"',
+          'sh',
+          `${dir}/cgroup.procs`,
+          ...runtimeCommand[runtime],
+          fixture('serve.mjs'),
+        ],
+        { BENTO_TEST_CONFIG: JSON.stringify({ entry: './cpu-service.mjs' }) }
+      )
       try {
         const [, port, planned] = await proc.waitFor(/^TEST READY port=(\d+) workers=(\d+)/)
         expect(Number(planned)).toBe(workers)
@@ -83,7 +86,7 @@ describe.each(RUNTIMES)('%s in a real cgroup', (runtime) => {
         const found = await findWorkers(Number(port), indices)
         expect([...found.keys()].sort()).toEqual(indices)
         for (const info of found.values()) expect(info.count).toBe(workers)
-        expect(proc.lines.filter((line) => /worker started/.test(line))).toHaveLength(workers)
+        expect(proc.lines.filter((line) => /onStartup ran/.test(line))).toHaveLength(workers)
         // Every process of the service lives in the cgroup.
         const members = readFileSync(`${dir}/cgroup.procs`, 'utf8').trim().split('\n').map(Number)
         for (const info of found.values()) expect(members).toContain(info.pid)

@@ -10,7 +10,8 @@
 // about 20 s.
 // Run: `pnpm --filter @bento/hono bench` (turbo builds dist/ first).
 import { writeFileSync } from 'node:fs'
-import { api, service, validate } from '@bento/core'
+import { api, service } from '@bento/core'
+import { validate } from '@bento/core/adapter'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { toHono } from '../dist/index.js'

@@ -2,7 +2,8 @@
 // mounted into another: APIs first, then the operational routes, then a `405` for each API route
 // hit with another method, and last a catch-all `404`, so that unknown paths under the mount point
 // still get JSON (Hono's `route()` carries routes over, not `notFound`).
-import { type NormalizedApi, type Service, validate } from '@bento/core'
+import type { NormalizedApi, Service } from '@bento/core'
+import { markServed, validate } from '@bento/core/adapter'
 import { type Context, Hono } from 'hono'
 import { Call, HandlerContext } from './context.ts'
 import { createDispatch, type Dispatch } from './dispatch.ts'
@@ -20,7 +21,7 @@ import { healthRoutes, metricsRoute } from './health.ts'
 import type { ApiMetrics } from './metrics.ts'
 import { type ResolvedOptions, resolveOptions, type ToHonoOptions } from './options.ts'
 import { clientClosed, inputError, readInput, requestIdOf } from './request.ts'
-import { runtimeOf, type ServiceRuntime } from './runtime.ts'
+import { type ServiceState, stateOf } from './state.ts'
 import { closeIterator, isAsyncIterable, streamBody } from './stream.ts'
 import { acquire, bodyTimedOut, withTimeout } from './traffic.ts'
 
@@ -37,16 +38,18 @@ import { acquire, bodyTimedOut, withTimeout } from './traffic.ts'
  */
 export function toHono<State>(service: Service<State>, options?: ToHonoOptions): Hono {
   const settings = resolveOptions(options)
-  const runtime = runtimeOf(service as Service<unknown>)
+  // A worker serving an app entry learns from this which services the app mounts.
+  markServed(service as Service<unknown>)
+  const state = stateOf(service as Service<unknown>)
   const app = new Hono()
 
   const methodsByRoute = new Map<string, string[]>()
   for (const api of service.apis) {
-    app.on(api.method, api.route, apiHandler(api, runtime, settings))
+    app.on(api.method, api.route, apiHandler(api, state, settings))
     methodsByRoute.set(api.route, [...(methodsByRoute.get(api.route) ?? []), api.method])
   }
-  if (settings.health) healthRoutes(app, runtime)
-  if (settings.metrics) metricsRoute(app, runtime)
+  if (settings.health) healthRoutes(app, state)
+  if (settings.metrics) metricsRoute(app, state)
   if (settings.docs) docsRoutes(app, service as Service<unknown>, settings)
 
   for (const [route, methods] of methodsByRoute) {
@@ -70,7 +73,7 @@ export function toHono<State>(service: Service<State>, options?: ToHonoOptions):
 /** What the handler of one API needs for every request, computed once. */
 interface ApiPlan {
   api: NormalizedApi
-  runtime: ServiceRuntime
+  state: ServiceState
   metrics: ApiMetrics
   dispatch: Dispatch
   /** `traffic.timeout` in seconds. */
@@ -81,27 +84,27 @@ interface ApiPlan {
   checkOutput: ((output: unknown) => Promise<unknown>) | undefined
 }
 
-function apiHandler(api: NormalizedApi, runtime: ServiceRuntime, settings: ResolvedOptions) {
-  const metrics = runtime.metrics.apis.get(api.name)!
+function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedOptions) {
+  const metrics = state.metrics.apis.get(api.name)!
   const plan: ApiPlan = {
     api,
-    runtime,
+    state,
     metrics,
     dispatch: createDispatch(api, metrics),
-    timeout: runtime.service.settings.traffic.timeout,
+    timeout: state.service.settings.traffic.timeout,
     bodyLimit: settings.bodyLimit,
     maxDepth: settings.maxJsonDepth,
     how: { dev: settings.dev, api: api.name, onError: settings.onError },
     checkOutput: settings.dev && api.output !== undefined ? outputChecker(api) : undefined,
   }
-  const { lifecycle, limiter } = runtime
+  const { lifecycle, limiter } = state
   const { timeout, bodyLimit, maxDepth, how } = plan
   const schema = api.input?.['~standard']
   // One async function per request (no helper awaited in between): on a fast handler the
   // adapter's own promises and allocations are most of what it adds to a hand-written route.
   return async (c: Context): Promise<Response> => {
     const requestId = requestIdOf(c)
-    const call = new Call(requestId, c.req.raw, runtime, metrics)
+    const call = new Call(requestId, c.req.raw, state, metrics)
     let response: Response
     try {
       let input: unknown
@@ -128,7 +131,7 @@ function apiHandler(api: NormalizedApi, runtime: ServiceRuntime, settings: Resol
         if (!limiter.tryAcquire()) {
           await acquire(limiter, call.left(timeout), c.req.raw.signal, timeout)
         }
-        call.takeSlot()
+        call.takePermit()
       }
 
       // From here the handler's settling frees the call, not this request's answer.
@@ -144,7 +147,7 @@ function apiHandler(api: NormalizedApi, runtime: ServiceRuntime, settings: Resol
         let timedOut = false
         output.then((value) => {
           if (!isAsyncIterable(value)) call.finish()
-          // A stream nobody will read: close it so its `finally` runs, then free the slot.
+          // A stream nobody will read: close it so its `finally` runs, then free the permit.
           else if (timedOut) closeIterator(value[Symbol.asyncIterator]()).then(call.finisher)
         }, call.finisher)
         output = await deadline(output, call, plan, () => {
@@ -224,7 +227,7 @@ async function stream(
   }
   if (c.req.raw.method === 'HEAD') {
     // Hono answers HEAD with the GET handler's headers and drops the body unread, which would
-    // leave the handler suspended (and its slot taken) for good: close it now.
+    // leave the handler suspended (and its permit taken) for good: close it now.
     await closeIterator(iterator)
     call.finish()
     const mode =

@@ -1,20 +1,20 @@
 // What one request carries through the adapter: the `ctx` its handler gets, and the `Call` behind
-// it (deadline, abort switch, and claim on the API's concurrency slot and in-flight count). Two
+// it (deadline, abort switch, and claim on the API's concurrency permit and in-flight count). Two
 // objects per request and no closures on the fast path: on a quick handler these allocations are a
 // visible part of what the adapter adds to a hand-written route.
 import type { ApiContext, WorkerInfo } from '@bento/core'
 import type { ApiMetrics } from './metrics.ts'
-import type { ServiceRuntime } from './runtime.ts'
+import type { ServiceState } from './state.ts'
 
 /**
  * One request in flight: counted in its API's in-flight gauge from arrival, holding a concurrency
- * slot once admitted, until `finish`, which runs when the handler has really returned (or its
+ * permit once admitted, until `finish`, which runs when the handler has really returned (or its
  * stream ended), however early the client got its answer. Also the handler's abort signal, created
  * on first read (most handlers never look at it, and an AbortController per request is measurable),
  * aborted when the client goes away (the request's own signal) or the request times out.
  * @example
- * const call = new Call(requestId, c.req.raw, runtime, metrics)
- * call.takeSlot(); ...; call.finish()
+ * const call = new Call(requestId, c.req.raw, state, metrics)
+ * call.takePermit(); ...; call.finish()
  */
 export class Call {
   /** When the request arrived (`performance.now()`). */
@@ -22,9 +22,9 @@ export class Call {
   /** Set once the handler runs: from then on the handler's settling calls `finish`, not the request. */
   handedOver = false
   readonly #request: Request
-  readonly #runtime: ServiceRuntime
+  readonly #state: ServiceState
   readonly #metrics: ApiMetrics
-  #slot = false
+  #permit = false
   #done = false
   #controller: AbortController | undefined
   #aborted = false
@@ -34,11 +34,11 @@ export class Call {
   constructor(
     readonly requestId: string,
     request: Request,
-    runtime: ServiceRuntime,
+    state: ServiceState,
     metrics: ApiMetrics
   ) {
     this.#request = request
-    this.#runtime = runtime
+    this.#state = state
     this.#metrics = metrics
     metrics.inFlight++
   }
@@ -74,16 +74,16 @@ export class Call {
     return timeout * 1000 - (performance.now() - this.arrived)
   }
 
-  /** Records that the request now holds a concurrency slot. */
-  takeSlot(): void {
-    this.#slot = true
+  /** Records that the request now holds a concurrency permit. */
+  takePermit(): void {
+    this.#permit = true
   }
 
-  /** Frees the slot and leaves the in-flight count; later calls do nothing. */
+  /** Frees the permit and leaves the in-flight count; later calls do nothing. */
   finish(): void {
     if (this.#done) return
     this.#done = true
-    if (this.#slot) this.#runtime.limiter!.release()
+    if (this.#permit) this.#state.limiter!.release()
     this.#metrics.inFlight--
   }
 

@@ -2,7 +2,8 @@
 // Batcher: requests that reach this worker together are grouped, the handler gets their inputs as
 // one array, and each request gets its own output back (or the batch's error, or a quick 503 when
 // it can't be answered within maxLatencyMs).
-import { type ApiContext, Batcher, type NormalizedApi } from '@bento/core'
+import type { ApiContext, NormalizedApi } from '@bento/core'
+import { Batcher } from '@bento/core/adapter'
 import type { ApiMetrics } from './metrics.ts'
 
 /** Calls an API with one request's input; returns its output or a promise of it. */

@@ -1,6 +1,7 @@
 // The docs: the OpenAPI document at /docs.json and Swagger UI at /. Swagger UI's files are compiled
-// into a generated module (see scripts/swagger-ui.mjs) and imported only when the page or an asset
-// is asked for, so the docs work offline and on edge runtimes, and cost nothing until used.
+// into a generated module (see scripts/swagger-ui.mjs), so the docs work offline. This module never
+// imports it by a name a bundler could follow: unbundled it is loaded when the page or an asset is
+// first asked for, and a bundle carries it (about 2 MB) only when it passes `docs: { ui }` itself.
 // Every URL the page uses is built from the path it was reached at, so it works mounted under any
 // prefix.
 import type { Service } from '@bento/core'
@@ -8,8 +9,21 @@ import type { Context, Hono } from 'hono'
 import { buildDocument, type OpenApiDocument } from './openapi.ts'
 import type { ResolvedOptions } from './options.ts'
 import { requestIdOf } from './request.ts'
+import type { SwaggerUiAssets } from './swagger-ui.ts'
 
-type Assets = typeof import('./generated/swagger-ui.ts')
+type Assets = SwaggerUiAssets
+
+// Beside this module: swagger-ui.js in dist, swagger-ui.ts when run from the sources (tests, Bun
+// and Deno running TypeScript). A computed URL, so that bundlers leave the import alone.
+const ASSETS_URL = new URL(
+  `./swagger-ui${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url
+).href
+
+async function loadAssets(): Promise<Assets> {
+  const module = (await import(/* @vite-ignore */ ASSETS_URL)) as { swaggerUi: Assets }
+  return module.swaggerUi
+}
 
 // Finds the page's own URL from its script tag, so the page needs no inline script (which a
 // Content-Security-Policy would block) and no server-side knowledge of where it is mounted.
@@ -35,8 +49,8 @@ const INIT_SCRIPT = `(function () {
 export function docsRoutes(app: Hono, service: Service<unknown>, options: ResolvedOptions): void {
   let document: Promise<OpenApiDocument> | undefined
   let assets: Promise<Assets> | undefined
-  const loadAssets = () => {
-    assets ??= import('./generated/swagger-ui.ts')
+  const assetsOnce = () => {
+    assets ??= options.docsUi ? Promise.resolve(options.docsUi) : loadAssets()
     return assets
   }
 
@@ -73,7 +87,22 @@ export function docsRoutes(app: Hono, service: Service<unknown>, options: Resolv
   })
 
   const asset = (type: string, body: (assets: Assets) => string) => async (c: Context) => {
-    const text = body(await loadAssets())
+    let files: Assets
+    try {
+      files = await assetsOnce()
+    } catch {
+      assets = undefined
+      return c.json(
+        {
+          error:
+            "Swagger UI is not in this bundle: import { swaggerUi } from '@bento/hono/swagger-ui' and pass toHono(service, { docs: { ui: swaggerUi } }); /docs.json works without it",
+          requestId: requestIdOf(c),
+        },
+        501,
+        { 'x-request-id': requestIdOf(c) }
+      )
+    }
+    const text = body(files)
     return c.body(text, 200, {
       'content-type': type,
       'cache-control': 'public, max-age=86400',

@@ -1,6 +1,7 @@
 // Every error response is JSON with the same shape, so clients parse one format whatever failed:
 // `{ error, requestId }`, plus `issues` for validation errors and whatever an `HttpError` adds.
-import { HttpError, type SchemaIssue, type StandardSchemaV1 } from '@bento/core'
+import { HttpError } from '@bento/core'
+import type { SchemaIssue, StandardSchemaV1 } from '@bento/core/adapter'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 

@@ -4,17 +4,17 @@
 import { serverContext } from '@bento/core'
 import type { Context, Hono } from 'hono'
 import { jsonResponse } from './errors.ts'
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type WorkerSnapshot } from './metrics.ts'
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type WorkerMetrics } from './metrics.ts'
 import { requestIdOf } from './request.ts'
-import { gatherAll, type ServiceRuntime, type WorkerReadiness, workerStatus } from './runtime.ts'
+import { gatherAll, type ServiceState, type WorkerReadiness, workerStatus } from './state.ts'
 
 /**
- * Adds `GET /livez`, `/healthz` and `/readyz` for `runtime`'s service.
+ * Adds `GET /livez`, `/healthz` and `/readyz` for `state`'s service.
  * @example
- * healthRoutes(app, runtimeOf(service))
+ * healthRoutes(app, stateOf(service))
  */
-export function healthRoutes(app: Hono, runtime: ServiceRuntime): void {
-  const name = runtime.service.name
+export function healthRoutes(app: Hono, state: ServiceState): void {
+  const name = state.service.name
 
   // Liveness is about this process: a dead worker is restarted whatever the others do.
   const live = async (c: Context, withStatus: boolean): Promise<Response> => {
@@ -22,14 +22,14 @@ export function healthRoutes(app: Hono, runtime: ServiceRuntime): void {
     let alive = false
     let error: string | undefined
     try {
-      alive = await runtime.lifecycle.alive()
+      alive = await state.lifecycle.alive()
     } catch (thrown) {
       error = thrown instanceof Error ? thrown.message : String(thrown)
     }
     const body: Record<string, unknown> = { status: alive ? 'alive' : 'dead', service: name }
     if (withStatus) {
       body.worker = serverContext.workerIndex
-      body.workerStatus = workerStatus(runtime)
+      body.workerStatus = workerStatus(state)
     }
     if (error !== undefined) body.error = error
     return jsonResponse(c, body, alive ? 200 : 503, { 'x-request-id': requestId })
@@ -41,8 +41,8 @@ export function healthRoutes(app: Hono, runtime: ServiceRuntime): void {
     const requestId = requestIdOf(c)
     // A plain Hono app starts its service on first use; a readiness probe is a use, or a platform
     // that waits for readiness before sending traffic would wait forever.
-    if (!runtime.lifecycle.started && serverContext.status !== 'draining') {
-      runtime.lifecycle.start().catch(() => {})
+    if (!state.lifecycle.started && serverContext.status !== 'draining') {
+      state.lifecycle.start().catch(() => {})
     }
     const { answers, partial } = await gatherAll<WorkerReadiness>('ready')
     const workers = answers.map((answer) => ({
@@ -61,19 +61,19 @@ export function healthRoutes(app: Hono, runtime: ServiceRuntime): void {
 }
 
 /**
- * Adds `GET /metrics`: Prometheus text for `runtime`'s service, summed over every worker.
+ * Adds `GET /metrics`: Prometheus text for `state`'s service, summed over every worker.
  * @example
- * metricsRoute(app, runtimeOf(service))
+ * metricsRoute(app, stateOf(service))
  */
-export function metricsRoute(app: Hono, runtime: ServiceRuntime): void {
+export function metricsRoute(app: Hono, state: ServiceState): void {
   app.get('/metrics', async (c) => {
     const requestId = requestIdOf(c)
     const [{ answers }, supervisor] = await Promise.all([
-      gatherAll<WorkerSnapshot>('metrics'),
+      gatherAll<WorkerMetrics>('metrics'),
       serverContext.supervisorStats().catch(() => undefined),
     ])
     const text = renderPrometheus(
-      runtime.service.name,
+      state.service.name,
       answers.filter((a) => a.services),
       supervisor
     )

@@ -3,7 +3,7 @@
 // for what JSON Schema can't express (dates, files, transforms); older releases through their own
 // methods; valibot through @valibot/to-json-schema when it is installed. Everything is
 // duck-typed: this package imports no schema library.
-import type { StandardSchemaV1 } from '@bento/core'
+import type { StandardSchemaV1 } from '@bento/core/adapter'
 import type { JsonSchema } from './options.ts'
 
 /** How files are described: OpenAPI 3.1's binary string, which Swagger UI offers as an upload. */

@@ -4,7 +4,7 @@ import {
   Histogram,
   mergeSnapshots,
   renderPrometheus,
-  type WorkerSnapshot,
+  type WorkerMetrics,
 } from './metrics.ts'
 
 describe('Histogram', () => {
@@ -41,7 +41,7 @@ describe('mergeSnapshots', () => {
 })
 
 describe('renderPrometheus', () => {
-  const worker = (index: number, inFlight: number): WorkerSnapshot => {
+  const worker = (index: number, inFlight: number): WorkerMetrics => {
     const api = new ApiMetrics(false)
     api.done(200, 0.2)
     api.inFlight = inFlight
@@ -83,7 +83,7 @@ describe('renderPrometheus', () => {
 
 describe('renderPrometheus with the supervisor counters', () => {
   it('adds restarts and recycles by cause, only when supervised', () => {
-    const worker: WorkerSnapshot = {
+    const worker: WorkerMetrics = {
       worker: 1,
       services: { s: { apis: { x: new ApiMetrics(false).snapshot() }, queue: 0 } },
     }

@@ -1,4 +1,4 @@
-import type { SupervisorStats } from '@bento/core'
+import type { SupervisorStats } from '@bento/core/adapter'
 
 // A small metrics registry, dependency-free so it runs on edge runtimes. Each worker keeps plain
 // counters; a scrape gathers every worker's snapshot (plain JSON, so it crosses the supervisor's
@@ -38,7 +38,7 @@ export interface ServiceSnapshot {
 }
 
 /** What one worker answers to `gather('metrics')`: every service it serves, by name. */
-export interface WorkerSnapshot {
+export interface WorkerMetrics {
   worker: number
   services: Record<string, ServiceSnapshot>
 }
@@ -202,7 +202,7 @@ function addHistogram(into: HistogramData, from: HistogramData): void {
  */
 export function renderPrometheus(
   service: string,
-  workers: ReadonlyArray<WorkerSnapshot>,
+  workers: ReadonlyArray<WorkerMetrics>,
   supervisor?: SupervisorStats
 ): string {
   const own = workers.filter((w) => w.services[service] !== undefined)
@@ -232,7 +232,7 @@ export function renderPrometheus(
   for (const [api, m] of apis)
     out.push(sample('bento_requests_in_flight', { ...base, api }, m.inFlight))
 
-  family(out, 'bento_queue_depth', 'gauge', 'Requests waiting for a concurrency slot.')
+  family(out, 'bento_queue_depth', 'gauge', 'Requests waiting for a concurrency permit.')
   out.push(sample('bento_queue_depth', base, total.queue))
 
   const batched = apis.filter(([, m]) => m.batch !== undefined)

@@ -1,6 +1,7 @@
 // Every option of `toHono` and its default, merged in one place so the rest of the package reads a
 // complete, validated settings object.
-import { parseBytes, readEnv, type StandardSchemaV1 } from '@bento/core'
+import { parseBytes, readEnv, type StandardSchemaV1, VARS } from '@bento/core/adapter'
+import type { SwaggerUiAssets } from './swagger-ui.ts'
 
 /**
  * A JSON Schema object, as OpenAPI 3.1 embeds it.
@@ -27,8 +28,13 @@ export interface ToHonoOptions {
    * error's message and stack. Default: true when `NODE_ENV` or `BENTO_ENV` is `development`.
    */
   dev?: boolean
-  /** Serve the OpenAPI document at `/docs.json` and Swagger UI at `/`. Default true. */
-  docs?: boolean
+  /**
+   * Serve the OpenAPI document at `/docs.json` and Swagger UI at `/`. Default true. Unbundled, the
+   * page's files are loaded when first asked for; a bundle (an edge worker) that wants the page
+   * passes them: `docs: { ui: swaggerUi }` from `@bento/hono/swagger-ui`, so that a bundle without
+   * it stays about 2 MB smaller.
+   */
+  docs?: boolean | { ui?: SwaggerUiAssets }
   /** Serve Prometheus metrics at `/metrics`. Default true. */
   metrics?: boolean
   /** Serve `/livez`, `/healthz` and `/readyz`. Default true. */
@@ -57,6 +63,8 @@ export interface ResolvedOptions {
   maxJsonDepth: number
   dev: boolean
   docs: boolean
+  /** The Swagger UI files given with `docs: { ui }`. */
+  docsUi: SwaggerUiAssets | undefined
   metrics: boolean
   health: boolean
   basePath: string | undefined
@@ -106,7 +114,8 @@ export function resolveOptions(options: ToHonoOptions = {}): ResolvedOptions {
     bodyLimit,
     maxJsonDepth,
     dev: options.dev ?? isDevelopment(),
-    docs: options.docs ?? DEFAULT_OPTIONS.docs,
+    docs: options.docs === undefined ? DEFAULT_OPTIONS.docs : options.docs !== false,
+    docsUi: typeof options.docs === 'object' ? options.docs.ui : undefined,
     metrics: options.metrics ?? DEFAULT_OPTIONS.metrics,
     health: options.health ?? DEFAULT_OPTIONS.health,
     basePath,
@@ -121,7 +130,7 @@ export function resolveOptions(options: ToHonoOptions = {}): ResolvedOptions {
 }
 
 function isDevelopment(): boolean {
-  return readEnv('NODE_ENV') === 'development' || readEnv('BENTO_ENV') === 'development'
+  return readEnv('NODE_ENV') === 'development' || readEnv(VARS.env) === 'development'
 }
 
 function logError(error: unknown, info: { requestId: string; api: string }): void {

@@ -4,7 +4,7 @@
 // Whatever is wrong with a body is the client's doing and gets a 4xx: JSON that is malformed, not
 // UTF-8, or nested deeper than `maxDepth` is a 400; a body the runtime could not read (cut short,
 // a Content-Length it doesn't match) is a 400, or a 499 when the client has gone.
-import { formatBytes } from '@bento/core'
+import { formatBytes } from '@bento/core/adapter'
 import type { Context } from 'hono'
 import { invalidInput, ResponseError } from './errors.ts'
 

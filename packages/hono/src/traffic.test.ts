@@ -12,7 +12,7 @@ describe('Limiter', () => {
     expect(limiter.queued).toBe(1)
   })
 
-  it('hands a freed slot to the longest waiter, skipping those who gave up', async () => {
+  it('hands a freed permit to the longest waiter, skipping those who gave up', async () => {
     const limiter = new Limiter(1, 3)
     limiter.tryAcquire()
     const order: string[] = []
@@ -34,7 +34,7 @@ describe('Limiter', () => {
     expect(limiter.active).toBe(0)
   })
 
-  it('a waiter that gives up after being admitted hands the slot on', async () => {
+  it('a waiter that gives up after being admitted hands the permit on', async () => {
     const limiter = new Limiter(1, 2)
     limiter.tryAcquire()
     const a = limiter.enqueue()!
@@ -46,7 +46,7 @@ describe('Limiter', () => {
     expect(limiter.queued).toBe(0)
   })
 
-  it('does not jump the queue when a slot frees while others wait', () => {
+  it('does not jump the queue when a permit frees while others wait', () => {
     const limiter = new Limiter(1, 1)
     limiter.tryAcquire()
     limiter.enqueue()

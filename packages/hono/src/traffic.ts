@@ -1,7 +1,7 @@
 // Per-worker traffic control, as BentoML's `traffic` settings: at most `maxConcurrency` handlers run
-// at once, up to `maxQueue` more requests wait for a slot first come first served, and the rest are
+// at once, up to `maxQueue` more requests wait for a permit first come first served, and the rest are
 // shed at once with `503` and `Retry-After` (the worker is full; there is no per-client quota, so no
-// `429`). A slot is released only when the handler has really returned, even after its request got
+// `429`). A permit is released only when the handler has really returned, even after its request got
 // `504`: the model is still busy until then.
 import { ResponseError } from './errors.ts'
 
@@ -13,7 +13,7 @@ interface Waiter {
   state: 'waiting' | 'admitted' | 'cancelled'
 }
 
-/** A place in the queue: resolves when the slot is yours; `cancel` gives up the place or the slot. */
+/** A place in the queue: resolves when the permit is yours; `cancel` gives up the place or the permit. */
 export interface Ticket {
   readonly admitted: Promise<void>
   cancel(): void
@@ -35,18 +35,18 @@ export class Limiter {
     readonly maxQueue: number
   ) {}
 
-  /** Slots in use. */
+  /** Permits in use. */
   get active(): number {
     return this.#active
   }
 
-  /** Callers waiting for a slot. */
+  /** Callers waiting for a permit. */
   get queued(): number {
     return this.#queue.length - this.#cancelled
   }
 
   /**
-   * Takes a slot if one is free and nobody is waiting for it.
+   * Takes a permit if one is free and nobody is waiting for it.
    * @example
    * if (!limiter.tryAcquire()) return queueOrShed()
    */
@@ -77,14 +77,14 @@ export class Limiter {
         const was = waiter.state
         waiter.state = 'cancelled'
         if (was === 'waiting') this.#cancelled++
-        // Admitted in the same tick as the cancel: the slot is already ours, so hand it on.
+        // Admitted in the same tick as the cancel: the permit is already ours, so hand it on.
         else if (was === 'admitted') this.release()
       },
     }
   }
 
   /**
-   * Frees a slot, handing it straight to the longest-waiting caller if there is one.
+   * Frees a permit, handing it straight to the longest-waiting caller if there is one.
    * @example
    * limiter.release()
    */
@@ -105,9 +105,9 @@ export class Limiter {
 }
 
 /**
- * Waits for a slot of `limiter` for at most `ms`. Rejects with `503` when the queue is full, `504`
+ * Waits for a permit of `limiter` for at most `ms`. Rejects with `503` when the queue is full, `504`
  * when the wait outlasts the timeout, and `499` when `signal` aborts (the client left); the caller
- * owns the slot (and must `release` it) once this resolves.
+ * owns the permit (and must `release` it) once this resolves.
  * @example
  * await acquire(limiter, 60_000, request.signal)
  */
@@ -142,7 +142,7 @@ export function acquire(
 
 /**
  * Settles like `work`, or rejects with `504` after `ms` and calls `onTimeout` (which aborts the
- * handler's signal). `work` keeps running: its slot is freed by whoever awaits it.
+ * handler's signal). `work` keeps running: its permit is freed by whoever awaits it.
  * `timeoutSeconds` is the configured timeout, for the error message (`ms` may be what is left of it).
  * @example
  * const output = await withTimeout(handler(input), 60_000, () => control.abort())

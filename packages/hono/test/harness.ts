@@ -165,7 +165,7 @@ export async function eventually(
 }
 
 /**
- * How many requests wait for a concurrency slot, read from the app's own /metrics.
+ * How many requests wait for a concurrency permit, read from the app's own /metrics.
  * @example
  * await eventually(async () => (await queueDepth(app)) === 2)
  */

@@ -1,7 +1,7 @@
-import { relative } from 'node:path'
-import { resolveEntry } from '../entry.ts'
-import { loadEntry } from '../load.ts'
-import { banner, startService } from '../start.ts'
+import { statSync } from 'node:fs'
+import { dirname, relative, resolve } from 'node:path'
+import { createLogger } from '@bento/core/supervisor'
+import { banner, startEntry } from '../start.ts'
 import { watchProject } from '../watch.ts'
 
 /** `bento dev`'s flags, already checked. */
@@ -23,19 +23,23 @@ export async function dev(
   options: DevOptions,
   cwd: string
 ): Promise<void> {
-  const entry = await loadEntry(resolveEntry(entryArg, cwd))
-  const started = await startService(entry, {
+  const logger = createLogger({ format: 'pretty' })
+  const started = await startEntry(entryArg, cwd, {
     port: options.port,
     host: options.host,
-    workers: options.workers ?? 1,
-    logFormat: 'pretty',
+    workers:
+      options.workers === undefined
+        ? { count: 1, source: 'bento dev runs one worker; --workers runs more' }
+        : { count: options.workers, source: '--workers' },
+    logger,
     env: { NODE_ENV: 'development', BENTO_ENV: 'development' },
     // A reload should not wait long for a request that hangs in code being edited.
     drainTimeout: 2,
   })
-  const { supervisor, logger } = started
+  const { supervisor } = started.serving
   if (options.watch) {
-    const watcher = watchProject(cwd, async (changed) => {
+    const root = watchRoot(entryArg, started.file, cwd)
+    const watcher = watchProject(root, async (changed) => {
       const shown = changed.map((file) => relative(cwd, file) || file).join(', ')
       logger.log('info', `${shown} changed: reloading`)
       const began = performance.now()
@@ -52,6 +56,16 @@ export async function dev(
     // The banner waits for the watcher's first scan: a save made after it is never missed.
     await watcher.ready
   }
-  logger.log('info', banner(entry, started, 'dev'))
+  logger.log('info', banner(started, 'dev'))
   await supervisor.exited
+}
+
+// What a save in which reloads: the directory named (`bento dev examples/hello`), else the
+// working directory when the entry is inside it, else the entry's own directory.
+function watchRoot(entryArg: string | undefined, file: string, cwd: string): string {
+  if (entryArg !== undefined) {
+    const given = resolve(cwd, entryArg)
+    if (statSync(given).isDirectory()) return given
+  }
+  return file.startsWith(`${cwd}/`) ? cwd : dirname(file)
 }

@@ -1,7 +1,5 @@
 import { createLogger } from '@bento/core/supervisor'
-import { resolveEntry } from '../entry.ts'
-import { loadEntry } from '../load.ts'
-import { banner, routeConsole, startService } from '../start.ts'
+import { banner, routeConsole, startEntry } from '../start.ts'
 
 /** `bento serve`'s flags, already checked. */
 export interface ServeOptions {
@@ -23,17 +21,17 @@ export async function serve(
   cwd: string
 ): Promise<void> {
   const logger = createLogger({ format: options.logFormat })
-  // Before the entry is imported: its top-level code may print too.
   if (options.logFormat === 'json') routeConsole(logger)
-  const entry = await loadEntry(resolveEntry(entryArg, cwd))
-  const started = await startService(entry, {
+  const started = await startEntry(entryArg, cwd, {
     port: options.port,
     host: options.host,
-    workers: options.workers,
-    logFormat: options.logFormat,
+    workers:
+      options.workers === undefined ? undefined : { count: options.workers, source: '--workers' },
     logger,
     env: { NODE_ENV: process.env.NODE_ENV ?? 'production' },
   })
-  started.logger.log('info', banner(entry, started, 'serve'))
-  await started.supervisor.exited
+  // Nothing recompiles in production: the compiler's process goes now.
+  await started.compiled?.dispose()
+  logger.log('info', banner(started, 'serve'))
+  await started.serving.supervisor.exited
 }

@@ -2,9 +2,9 @@
 // an inherited listening socket (oven-sh/bun#36491 is open). The kernel spreads new connections
 // over the workers' own accept queues by a hash of the client address.
 import process from 'node:process'
-import { claimPort } from '../port.ts'
 import { drainingHandler, sleep } from './draining.ts'
 import { CONNECTION_TIMEOUTS } from './limits.ts'
+import { processSignal, reusePortShare } from './shared.ts'
 import type {
   ChildHandle,
   ExitStatus,
@@ -12,8 +12,6 @@ import type {
   Listener,
   Runtime,
   ServeOptions,
-  SharedPort,
-  Signal,
   SpawnOptions,
 } from './types.ts'
 
@@ -55,10 +53,6 @@ function bun(): BunGlobal {
   return (globalThis as unknown as { Bun: BunGlobal }).Bun
 }
 
-async function sharePort(host: string, port: number): Promise<SharedPort> {
-  return { port: await claimPort(host, port), fd: undefined, admit() {}, withdraw() {}, close() {} }
-}
-
 function spawn(options: SpawnOptions): ChildHandle {
   if (options.listenFd !== undefined) {
     throw new Error(
@@ -88,11 +82,6 @@ function spawn(options: SpawnOptions): ChildHandle {
     },
     exited,
   }
-}
-
-function onSignal(signal: Signal, handler: () => void): () => void {
-  process.on(signal, handler)
-  return () => process.off(signal, handler)
 }
 
 async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listener> {
@@ -144,8 +133,8 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
 export const bunRuntime: Runtime = {
   name: 'bun',
   portSharing: ['reuseport'],
-  sharePort,
+  sharePort: reusePortShare,
   spawn,
-  onSignal,
+  onSignal: processSignal,
   serve,
 }

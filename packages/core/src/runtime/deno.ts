@@ -1,7 +1,7 @@
 // Deno: each worker binds the public port itself with SO_REUSEPORT (`--unstable-net`), because
 // Deno can't listen on an inherited socket (denoland/deno#6529). Same trade-offs as Bun.
-import { claimPort } from '../port.ts'
 import { drainingHandler, sleep } from './draining.ts'
+import { reusePortShare } from './shared.ts'
 import type {
   ChildHandle,
   ExitStatus,
@@ -9,7 +9,6 @@ import type {
   Listener,
   Runtime,
   ServeOptions,
-  SharedPort,
   Signal,
   SpawnOptions,
 } from './types.ts'
@@ -51,10 +50,6 @@ interface DenoGlobal {
 
 function deno(): DenoGlobal {
   return (globalThis as unknown as { Deno: DenoGlobal }).Deno
-}
-
-async function sharePort(host: string, port: number): Promise<SharedPort> {
-  return { port: await claimPort(host, port), fd: undefined, admit() {}, withdraw() {}, close() {} }
 }
 
 function spawn(options: SpawnOptions): ChildHandle {
@@ -147,7 +142,7 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
 export const denoRuntime: Runtime = {
   name: 'deno',
   portSharing: ['reuseport'],
-  sharePort,
+  sharePort: reusePortShare,
   spawn,
   onSignal,
   serve,

@@ -2,6 +2,7 @@
 // runtime, and a worker serves with that runtime's own HTTP server.
 import { bunRuntime } from './bun.ts'
 import { denoRuntime } from './deno.ts'
+import { runtimeName } from './detect.ts'
 import { nodeRuntime } from './node.ts'
 import type { Runtime } from './types.ts'
 
@@ -13,8 +14,5 @@ export type * from './types.ts'
  * const runtime = currentRuntime() // runtime.name === 'deno' under `deno run`
  */
 export function currentRuntime(): Runtime {
-  const g = globalThis as { Bun?: unknown; Deno?: unknown }
-  if (g.Bun !== undefined) return bunRuntime
-  if (g.Deno !== undefined) return denoRuntime
-  return nodeRuntime
+  return { node: nodeRuntime, bun: bunRuntime, deno: denoRuntime }[runtimeName()]
 }

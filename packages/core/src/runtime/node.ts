@@ -13,9 +13,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import net, { type Socket } from 'node:net'
 import process from 'node:process'
-import { claimPort, portError } from '../port.ts'
 import { listenAndRoute, receiveConnections } from './handoff.ts'
 import { CONNECTION_TIMEOUTS } from './limits.ts'
+import { claimPort, portError } from './port.ts'
+import { processSignal } from './shared.ts'
 import type {
   ChildHandle,
   ExitStatus,
@@ -25,7 +26,6 @@ import type {
   Runtime,
   ServeOptions,
   SharedPort,
-  Signal,
   SpawnOptions,
 } from './types.ts'
 
@@ -122,11 +122,6 @@ function spawn(options: SpawnOptions): ChildHandle {
   }
   processes.set(handle, child)
   return handle
-}
-
-function onSignal(signal: Signal, handler: () => void): () => void {
-  process.on(signal, handler)
-  return () => process.off(signal, handler)
 }
 
 async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listener> {
@@ -233,6 +228,6 @@ export const nodeRuntime: Runtime = {
   portSharing: ['round-robin', 'shared-socket'],
   sharePort,
   spawn,
-  onSignal,
+  onSignal: processSignal,
   serve,
 }

@@ -1,5 +1,6 @@
 // Health: liveness, readiness (service-wide through gather), lazy startup.
-import { api, service, setGatherTransport, setWorkerStatus } from '@bento/core'
+import { api, service } from '@bento/core'
+import { setGatherTransport, setWorkerStatus } from '@bento/core/internal'
 import { toHono } from '../../src/index.ts'
 import { assert, call, define, expectSubset, sleep, unique } from '../harness.ts'
 

@@ -1,5 +1,6 @@
 // Metrics: the Prometheus exposition, locally and summed over several workers.
-import { api, HttpError, service, setGatherTransport, setWorkerStatus } from '@bento/core'
+import { api, HttpError, service } from '@bento/core'
+import { setGatherTransport, setWorkerStatus } from '@bento/core/internal'
 import { z } from 'zod'
 import { toHono } from '../../src/index.ts'
 import {
@@ -147,7 +148,7 @@ export default define('metrics', (test) => {
     const s = service({ name: unique('summed'), apis: { greet: api({ handler: () => 'hi' }) } })
     const app = toHono(s)
     await call(app, 'POST', '/greet')
-    const local = (await import('@bento/core')).localAnswer
+    const local = (await import('@bento/core/internal')).localAnswer
     const own = (await local('metrics')) as { services: Record<string, unknown> }
     assert.ok(own.services[s.name], 'this worker answers for the service')
     const other = structuredClone(own) as {

@@ -199,7 +199,7 @@ export default define('streaming', (test) => {
     assert.match(head.headers.get('content-type') ?? '', /text\/event-stream/)
     assert.equal(await head.text(), '')
     assert.equal(finallyRan, true)
-    // The slot is free again.
+    // The permit is free again.
     assert.equal((await call(app, 'GET', '/feed')).text, 'data: one\n\ndata: two\n\n')
   })
 

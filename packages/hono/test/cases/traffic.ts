@@ -50,7 +50,7 @@ function gated(traffic: { timeout?: number; maxConcurrency?: number; maxQueue?: 
 }
 
 export default define('traffic', (test) => {
-  test('a timeout gets 504, aborts the signal, and holds the slot until the handler returns', async () => {
+  test('a timeout gets 504, aborts the signal, and holds the permit until the handler returns', async () => {
     const g = gated({ timeout: 0.05, maxConcurrency: 1, maxQueue: 0 })
     const app = toHono(g.s)
     const slow = await call(app, 'POST', '/hold', { n: 1 })
@@ -60,7 +60,7 @@ export default define('traffic', (test) => {
     assert.equal((signal.reason as DOMException).name, 'TimeoutError')
     assert.deepEqual(g.returned, [], 'the handler is still running')
 
-    // The model is still busy: the slot is not free, and with no queue the next request is shed.
+    // The model is still busy: the permit is not free, and with no queue the next request is shed.
     const shed = await call(app, 'POST', '/quick')
     expectError(shed, 503, /at capacity/)
     assert.equal(shed.headers.get('retry-after'), '1')
@@ -69,7 +69,7 @@ export default define('traffic', (test) => {
     await until(() => g.returned.length === 1)
     await sleep(1)
     const after = await call(app, 'POST', '/quick')
-    assert.equal(after.status, 200, 'the slot is free once the handler returned')
+    assert.equal(after.status, 200, 'the permit is free once the handler returned')
   })
 
   test('maxConcurrency admits that many, queues maxQueue more first come first served, sheds the rest', async () => {
@@ -147,7 +147,7 @@ export default define('traffic', (test) => {
     assert.equal((await third).status, 200)
   })
 
-  test('health, readiness and metrics answer while every slot and the queue are full', async () => {
+  test('health, readiness and metrics answer while every permit and the queue are full', async () => {
     const g = gated({ maxConcurrency: 1, maxQueue: 0 })
     const app = toHono(g.s)
     const busy = call(app, 'POST', '/hold', { n: 1 })

@@ -1,7 +1,8 @@
-// A Cloudflare Worker that is nothing but a bento service's Hono app, exported unchanged.
+// A Cloudflare Worker that is nothing but a bento service's Hono app, with its docs page.
 import { api, HttpError, service } from '@bento/core'
 import { z } from 'zod'
 import { toHono } from '../../src/index.ts'
+import { swaggerUi } from '../../src/swagger-ui.ts'
 
 const edge = service({
   name: 'edge',
@@ -26,4 +27,5 @@ const edge = service({
   },
 })
 
-export default toHono(edge)
+// A bundle carries Swagger UI only when it asks for it.
+export default toHono(edge, { docs: { ui: swaggerUi } })

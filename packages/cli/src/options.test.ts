@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest'
+import { parseLogFormat, parsePort, parseWorkers } from './options.ts'
+
+describe('flag values', () => {
+  it('takes ports from 0 to 65535, naming the flag or variable and the fix otherwise', () => {
+    expect(parsePort('0', '--port')).toBe(0)
+    expect(parsePort('65535', '--port')).toBe(65535)
+    expect(() => parsePort('65536', '--port')).toThrow(
+      /--port must be a port number from 0 to 65535, got "65536"\. Fix: use e\.g\. --port 3000/
+    )
+    expect(() => parsePort('http', '$PORT')).toThrow(/Fix: use e\.g\. PORT=3000/)
+  })
+
+  it('takes a positive worker count', () => {
+    expect(parseWorkers('4')).toBe(4)
+    for (const bad of ['0', '-1', '1.5', 'two'])
+      expect(() => parseWorkers(bad)).toThrow(/--workers must be a positive integer/)
+  })
+
+  it('takes pretty or json logs', () => {
+    expect(parseLogFormat('json')).toBe('json')
+    expect(() => parseLogFormat('xml')).toThrow(/--log-format must be "pretty" or "json"/)
+  })
+})

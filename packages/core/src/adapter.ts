@@ -1,0 +1,20 @@
+// @bento/core/adapter: what an HTTP adapter (@bento/hono) builds on: validation, the batcher, each
+// service's lifecycle in a worker, and the services an app serves. Edge-safe, as the root is.
+export { Batcher, type BatcherOptions, type BatchReport, BatchShedError } from './batch/batcher.ts'
+export { COST_MODEL_DEFAULTS, CostModel, type CostModelOptions } from './batch/cost-model.ts'
+export { type Clock, systemClock } from './clock.ts'
+export { readEnv } from './env.ts'
+export { EntryError } from './errors.ts'
+export { type RuntimeName, runtimeName } from './runtime/detect.ts'
+export {
+  isStandardSchema,
+  type SchemaIssue,
+  type StandardSchemaV1,
+  type Validation,
+  validate,
+} from './service/schema.ts'
+export { markServed } from './serving/served.ts'
+export { formatBytes, parseBytes } from './units.ts'
+export { VARS } from './vars.ts'
+export { type SupervisorStats, serverContext, type WorkerStatus } from './worker/context.ts'
+export { type Lifecycle, lifecycle } from './worker/lifecycle.ts'

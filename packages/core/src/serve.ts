@@ -1,0 +1,31 @@
+// @bento/core/serve: serving and planning, for the CLI and other tools. `serve()` takes the entry
+// the user wrote and runs it: described, planned with the worker-count strategy, supervised.
+export { environment } from './env.ts'
+export {
+  allocateGpus,
+  type GpuAllocation,
+  type GpuDevice,
+  type GpuPool,
+  type GpuSlots,
+  gpuPool,
+  gpuSlots,
+} from './plan/gpu.ts'
+export {
+  type Plannable,
+  type PlanOptions,
+  plan,
+  type WorkerAssignment,
+  type WorkerPlan,
+} from './plan/plan.ts'
+export { THREAD_ENVS, threadEnv } from './plan/threads.ts'
+export { type RuntimeName, runtimeName } from './runtime/detect.ts'
+export {
+  type ApiDescription,
+  describeExport,
+  type EntryDescription,
+  type ServiceDescription,
+} from './serving/describe.ts'
+export { type EntryExport, findExport } from './serving/entry.ts'
+export { type PoolPlan, type PoolSettings, planPool } from './serving/pool.ts'
+export { type ServeOptions, type Serving, serve } from './serving/serve.ts'
+export { VARS } from './vars.ts'

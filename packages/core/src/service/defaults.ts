@@ -1,0 +1,17 @@
+// Every default of a service's settings, in one place.
+
+/** The defaults, in one place. */
+export const DEFAULTS = {
+  workersPerResource: 1,
+  multiThreaded: false,
+  traffic: { timeout: 60 },
+  restart: {
+    minUptime: 1,
+    maxRestarts: 5,
+    window: 60,
+    backoff: { initial: 0.1, max: 10, resetAfter: 30 },
+    keepRetrying: false,
+  },
+  drainTimeout: 30,
+  batch: { maxBatchSize: 32, maxLatencyMs: 100 },
+} as const

@@ -1,0 +1,209 @@
+// What a service is made of: what a user writes (`ServiceConfig`, `api()`'s definitions) and what
+// `service()` makes of it (`Service`, its `settings` and `apis`); types, and the one symbol that
+// marks a service. No `node:` imports anywhere under service/: a definition loads on Node, Bun,
+// Deno and edge runtimes alike.
+import type { StandardSchemaV1 } from './schema.ts'
+
+export interface WorkerInfo {
+  /** 1-based, stable: a restarted worker keeps its index (as BentoML's `worker_index`). */
+  workerIndex: number
+  /** How many workers the service runs. */
+  workerCount: number
+  /** The GPU or MIG device UUIDs assigned to this worker (its `CUDA_VISIBLE_DEVICES`). */
+  gpus: string[]
+  /** Threads this worker should use for its model (its `OMP_NUM_THREADS`). */
+  threads: number
+}
+
+/** What a handler receives besides its input. */
+export interface ApiContext<State = unknown> extends WorkerInfo {
+  /** The id sent back in the `x-request-id` header. */
+  requestId: string
+  headers: Headers
+  /** Aborted when the client goes away or the request times out. */
+  signal: AbortSignal
+  /** Whatever `onStartup` returned in this worker. */
+  state: State
+}
+
+type Awaitable<T> = T | Promise<T>
+type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown
+type OutputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : unknown
+
+/** Options every API has. */
+interface ApiCommon<InSchema, OutSchema> {
+  /** Standard Schema (zod, valibot, arktype, ...) for the request body. */
+  input?: InSchema
+  /** Standard Schema for the response; checked in development. */
+  output?: OutSchema
+  /** The route, default `/<api name>`. */
+  route?: string
+  /** The HTTP method, default `POST`. */
+  method?: 'POST' | 'GET' | 'PUT'
+  /** Shown in the OpenAPI document. */
+  description?: string
+  /** How an async iterable result is sent: server-sent events (default) or raw text/bytes. */
+  stream?: 'sse' | 'text'
+}
+
+/** An API that handles one request at a time. */
+export interface SingleApi<InSchema = unknown, OutSchema = unknown, State = unknown>
+  extends ApiCommon<InSchema, OutSchema> {
+  batchable?: false
+  handler: (
+    input: InputOf<InSchema>,
+    ctx: ApiContext<State>
+  ) => Awaitable<OutputOf<OutSchema> | AsyncIterable<unknown>>
+}
+
+/** An API whose handler receives a batch of inputs and returns one output per input, in order. */
+export interface BatchApi<InSchema = unknown, OutSchema = unknown, State = unknown>
+  extends ApiCommon<InSchema, OutSchema> {
+  batchable: true
+  /** The largest batch the handler is given. Default 32. */
+  maxBatchSize?: number
+  /** A request waits at most this long for its batch to be answered. Default 100. */
+  maxLatencyMs?: number
+  handler: (inputs: InputOf<InSchema>[], ctx: ApiContext<State>) => Awaitable<OutputOf<OutSchema>[]>
+}
+
+/** One API of a service. */
+export type ApiDefinition<InSchema = unknown, OutSchema = unknown, State = unknown> =
+  | SingleApi<InSchema, OutSchema, State>
+  | BatchApi<InSchema, OutSchema, State>
+
+/** Hardware the service asks for. */
+export interface Resources {
+  /** CPUs (fractions allowed). Declaring it selects the CPU worker strategy. */
+  cpu?: number
+  /** Memory for the whole service: bytes or `512Mi`, `2Gi`, ... */
+  memory?: number | string
+  /** Whole GPUs, or a fraction below 1 to let several workers share one. */
+  gpu?: number
+}
+
+/** Request limits, enforced in each worker. */
+export interface Traffic {
+  /** Seconds before a request gets `504` and its handler's signal aborts. Default 60. */
+  timeout?: number
+  /** Requests one worker handles at once; more wait in a queue. Default: no limit. */
+  maxConcurrency?: number
+  /** Requests that may wait for a slot; the rest get `503`. Default: `maxConcurrency`. */
+  maxQueue?: number
+}
+
+/** How long a restart waits: `initial` seconds, doubled per consecutive restart up to `max`. */
+export interface Backoff {
+  /** The first delay, in seconds. Default 0.1. */
+  initial?: number
+  /** The delay never exceeds this, in seconds. Default 10. */
+  max?: number
+  /** A worker up this many seconds starts the doubling over. Default 30. */
+  resetAfter?: number
+}
+
+/**
+ * When a worker that exited is started again, and when the supervisor gives up. Only unstable
+ * exits count towards giving up: a worker that exits before it is ready, or within `minUptime` of
+ * being ready without having answered a request. A worker that served and then died (killed by
+ * the OOM killer, a chaos tool, a rare crash) is always restarted, with backoff.
+ */
+export interface RestartPolicy {
+  /** Seconds a ready worker must stay up (or answer a request) to count as started. Default 1. */
+  minUptime?: number
+  /** Unstable exits of one worker index allowed within `window` before the service stops. Default 5. */
+  maxRestarts?: number
+  /** Seconds over which unstable exits are counted. Default 60. */
+  window?: number
+  /** Delay before each restart. */
+  backoff?: Backoff
+  /** Never stop on unstable exits either (Kubernetes' behaviour). Default false. */
+  keepRetrying?: boolean
+}
+
+/** A restart policy with every default applied. */
+export interface ResolvedRestartPolicy {
+  minUptime: number
+  maxRestarts: number
+  window: number
+  backoff: Required<Backoff>
+  keepRetrying: boolean
+}
+
+/** Everything a service declares. `State` is what `onStartup` returns. */
+export interface ServiceConfig<State = unknown> {
+  /** Lower-case letters, digits, `-`, `_` and `.`. */
+  name: string
+  /** A positive integer, or `"cpu_count"`. Default: from `resources`, else 1. */
+  workers?: number | 'cpu_count'
+  resources?: Resources
+  /** Workers per GPU (or per CPU for single-threaded models). Default 1. */
+  workersPerResource?: number
+  /** True when the model uses all cores itself (one worker then gets every thread). */
+  multiThreaded?: boolean
+  /** Expected memory of one worker (bytes or `1Gi`): caps the worker count at what fits. */
+  workerMemory?: number | string
+  /**
+   * Replace a worker whose resident memory stays above this (bytes or `1.5Gi`), gracefully: its
+   * successor starts and becomes ready before it drains (PM2's `max_memory_restart`). Linux only.
+   */
+  maxMemory?: number | string
+  traffic?: Traffic
+  /** Extra environment variables for every worker. */
+  envs?: Record<string, string>
+  restart?: RestartPolicy
+  /** Seconds a draining worker may take to finish its requests before it is killed. Default 30. */
+  drainTimeout?: number
+  /** Runs once in the supervisor before any worker starts (download a model, migrate, ...). */
+  onDeployment?: () => Awaitable<void>
+  /** Runs in each worker before it reports ready; its result is `ctx.state` in handlers. */
+  onStartup?: (worker: WorkerInfo) => Awaitable<State>
+  /** Runs in each worker after it has drained. */
+  onShutdown?: (worker: WorkerInfo & { state: State }) => Awaitable<void>
+  /** `/readyz` answers 503 while this returns false. */
+  isReady?: (worker: WorkerInfo & { state: State }) => Awaitable<boolean>
+  /** `/livez` answers 503 while this returns false. */
+  isAlive?: (worker: WorkerInfo & { state: State }) => Awaitable<boolean>
+  // biome-ignore lint/suspicious/noExplicitAny: each API has its own schemas; `api()` keeps them typed
+  apis: Record<string, ApiDefinition<any, any, State>>
+}
+
+/** An API after defaults are applied. */
+export type NormalizedApi = ApiDefinition<
+  StandardSchemaV1 | undefined,
+  StandardSchemaV1 | undefined
+> & {
+  name: string
+  route: string
+  method: 'POST' | 'GET' | 'PUT'
+  stream: 'sse' | 'text'
+}
+
+/** A service's settings after defaults are applied. */
+export interface ServiceSettings {
+  workers: number | 'cpu_count' | undefined
+  resources: { cpu: number | undefined; memory: number | undefined; gpu: number | undefined }
+  workersPerResource: number
+  multiThreaded: boolean
+  workerMemory: number | undefined
+  maxMemory: number | undefined
+  traffic: { timeout: number; maxConcurrency: number | undefined; maxQueue: number | undefined }
+  envs: Record<string, string>
+  restart: ResolvedRestartPolicy
+  drainTimeout: number
+}
+
+/** Marks what `service()` made (in any copy of this package). */
+export const SERVICE: unique symbol = Symbol.for('bento.service') as never
+
+/** A defined service: pass it to `bento serve`, `toHono()`, or the supervisor. */
+export interface Service<State = unknown> {
+  readonly [SERVICE]: true
+  readonly name: string
+  /** The settings with every default applied. */
+  readonly settings: ServiceSettings
+  /** The APIs in declaration order, with their routes resolved. */
+  readonly apis: readonly NormalizedApi[]
+  /** The definition as written (hooks included). */
+  readonly definition: ServiceConfig<State>
+}

@@ -1,0 +1,53 @@
+// What the supervisor needs to know about an entry, as plain JSON: the deployment process (or
+// `bento info`) imports the entry and reports this, so that the supervisor itself never imports
+// user code (and never loads a model library).
+import type { ServiceSettings } from '../service/types.ts'
+import type { EntryExport } from './entry.ts'
+import { servedServices } from './served.ts'
+
+/** One API as the supervisor and the CLI's banner see it. */
+export interface ApiDescription {
+  name: string
+  route: string
+  method: string
+  batchable: boolean
+}
+
+/** One service: its settings with every default applied, its APIs, and which hooks it has. */
+export interface ServiceDescription {
+  name: string
+  settings: ServiceSettings
+  apis: ApiDescription[]
+  /** True when it has an `onDeployment` hook (the only hook the supervisor has run). */
+  onDeployment: boolean
+}
+
+/** An entry: a service, or an app and every service it mounts, in the order they were mounted. */
+export interface EntryDescription {
+  kind: 'service' | 'app'
+  services: ServiceDescription[]
+}
+
+/**
+ * The description of what an entry exports. For an app, its services are those an adapter built
+ * an app for while the entry was imported (`toHono` reports them).
+ * @example
+ * const description = describeExport(findExport(await import(file), file))
+ */
+export function describeExport(found: EntryExport): EntryDescription {
+  const services = found.kind === 'service' ? [found.service] : servedServices()
+  return {
+    kind: found.kind,
+    services: services.map((service) => ({
+      name: service.name,
+      settings: service.settings,
+      apis: service.apis.map((api) => ({
+        name: api.name,
+        route: api.route,
+        method: api.method,
+        batchable: api.batchable === true,
+      })),
+      onDeployment: service.definition.onDeployment !== undefined,
+    })),
+  }
+}

@@ -1,0 +1,73 @@
+// The supervisor's log: its own messages and every line its workers print, each tagged with the
+// worker's index, as plain text for a terminal or as one JSON object per line for a log shipper.
+import process from 'node:process'
+
+/** `pretty`: `[worker 1] line` for people; `json`: `{"time","level","worker","msg"}` per line. */
+export type LogFormat = 'pretty' | 'json'
+
+/** A log line's severity. */
+export type LogLevel = 'info' | 'warn' | 'error'
+
+/** Where the supervisor's log goes. */
+export interface Logger {
+  /** A message from the supervisor, about one worker when `worker` is given. */
+  log(level: LogLevel, msg: string, worker?: number): void
+  /**
+   * One line a process printed on its stdout or stderr: a worker, by its index, or another process
+   * the supervisor started, by its name (`deploy`).
+   */
+  output(source: number | string, stream: 'stdout' | 'stderr', line: string): void
+}
+
+/** How `createLogger` writes; tests pass their own. */
+export interface LoggerOptions {
+  format?: LogFormat
+  write?: (stream: 'stdout' | 'stderr', text: string) => void
+  now?: () => Date
+}
+
+function writeToProcess(stream: 'stdout' | 'stderr', text: string): void {
+  process[stream].write(text)
+}
+
+/**
+ * A logger in the given format. Pretty: supervisor messages go to stderr as `[bento] msg`, worker
+ * lines to the stream they came from as `[worker N] line`. JSON: everything to stdout, worker
+ * stderr lines at level `error`.
+ * @example
+ * const logger = createLogger({ format: 'json' })
+ * logger.output(2, 'stdout', 'model loaded') // {"time":"…","level":"info","worker":2,"msg":"model loaded"}
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const { format = 'pretty', write = writeToProcess, now = () => new Date() } = options
+  if (format !== 'pretty' && format !== 'json') {
+    throw new TypeError(`log format must be "pretty" or "json", got ${JSON.stringify(format)}`)
+  }
+  const json = (level: LogLevel, msg: string, source?: number | string) => {
+    const time = now().toISOString()
+    const entry =
+      source === undefined
+        ? { time, level, msg }
+        : typeof source === 'number'
+          ? { time, level, worker: source, msg }
+          : { time, level, process: source, msg }
+    write('stdout', `${JSON.stringify(entry)}\n`)
+  }
+  if (format === 'json') {
+    return {
+      log: json,
+      output: (worker, stream, line) => json(stream === 'stderr' ? 'error' : 'info', line, worker),
+    }
+  }
+  return {
+    log(level, msg, worker) {
+      const tag = worker === undefined ? '[bento]' : `[bento] worker ${worker}:`
+      const mark = level === 'info' ? '' : `${level}: `
+      write('stderr', `${tag} ${mark}${msg}\n`)
+    },
+    output(source, stream, line) {
+      const tag = typeof source === 'number' ? `worker ${source}` : source
+      write(stream, `[${tag}] ${line}\n`)
+    },
+  }
+}

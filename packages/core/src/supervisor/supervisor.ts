@@ -1,0 +1,627 @@
+// @bento/core/supervisor: runs a service's workers, one process each, on one public port; restarts
+// the ones that crash, replaces them one by one on reload, and drains them on shutdown. It knows
+// nothing of HTTP frameworks: a worker is any module that calls runWorker() with a fetch handler.
+import process from 'node:process'
+import { type MemoryInfo, probe } from '@bento/native'
+import { environment } from '../env.ts'
+import { currentRuntime, type ExitStatus, type Runtime, type SharedPort } from '../runtime/index.ts'
+import { migrateReqHint } from '../runtime/port.ts'
+import { formatBytes } from '../units.ts'
+import { VARS } from '../vars.ts'
+import { SUPERVISOR_TOPIC, type SupervisorStats } from '../worker/context.ts'
+import {
+  type Channel,
+  type IpcServer,
+  listenIpc,
+  type SupervisorMessage,
+  type WorkerMessage,
+} from './ipc.ts'
+import { type OomCounter, oomCounter, oomReason, rssOf } from './memory.ts'
+import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from './options.ts'
+import { type RestartTracker, restartTracker } from './restarts.ts'
+import { WorkerProcess } from './worker-process.ts'
+
+/** One worker process as `workers()` reports it: each index, plus processes still draining. */
+export interface WorkerProcessInfo {
+  workerIndex: number
+  /** `null` while it waits to be restarted. */
+  pid: number | null
+  status: 'starting' | 'ready' | 'draining' | 'restarting'
+  /** Restarts after unexpected exits (a reload is not counted). */
+  restarts: number
+  /** When the current process started; `null` while it waits to be restarted. */
+  startedAt: Date | null
+}
+
+/** How the supervisor ended: 0 after a stop, non-zero with the error that ended it. */
+export interface SupervisorExit {
+  code: number
+  error?: Error
+}
+
+/** A running supervisor. */
+export interface Supervisor {
+  /** Resolves once every worker has been ready; rejects if the supervisor ends first. */
+  readonly ready: Promise<void>
+  /** The public port, once bound (so always after `ready`). */
+  readonly port: number | undefined
+  /** The runtime the workers run in. */
+  readonly runtime: Runtime['name']
+  /** Every worker index, plus workers still draining after a reload. */
+  workers(): WorkerProcessInfo[]
+  /**
+   * Replaces the workers one index at a time: start the new one, wait for it to be ready, drain
+   * the old one. If a new one fails to start, stops there, keeps the old ones serving and
+   * rejects with the new one's error. Resolves once every index runs a new worker.
+   */
+  reload(): Promise<void>
+  /** Stops restarting, drains every worker (SIGKILL after the drain timeout), then ends with 0. */
+  stop(): Promise<SupervisorExit>
+  /** Ends at once: SIGKILLs every worker (a second Ctrl-C). */
+  kill(): Promise<SupervisorExit>
+  /** Every ready worker's answer to `topic`, as `serverContext.gather` gets it in a worker. */
+  gather(topic: string): Promise<unknown[]>
+  /** Restarts by cause and memory recycles so far, as `/metrics` shows them. */
+  stats(): SupervisorStats
+  /** Resolves when the supervisor has ended and released the port. */
+  readonly exited: Promise<SupervisorExit>
+}
+
+interface Slot {
+  index: number
+  env: Record<string, string>
+  current: WorkerProcess | undefined
+  generation: number
+  restarts: number
+  tracker: RestartTracker
+  timer: ReturnType<typeof setTimeout> | undefined
+  readyOnce: () => void
+  /** The replacement in progress (a reload or a memory recycle); one at a time per index. */
+  replacing: Promise<void>
+  /** Memory checks in a row that found the current worker above `maxMemory`. */
+  over: number
+  /** True while `timer` waits out the backoff of a stable exit (one that may be cut short). */
+  waitingStable: boolean
+}
+
+// Checks in a row above maxMemory before a worker is replaced: one high reading may be a burst.
+const OVER_CHECKS = 3
+
+// Variables the supervisor sets per worker: an inherited value (a supervisor started from a
+// worker) must not leak through.
+const OWN_VARS = new Set<string>([
+  VARS.ipc,
+  VARS.workerIndex,
+  VARS.workerCount,
+  VARS.workerId,
+  VARS.host,
+  VARS.port,
+  VARS.listenFd,
+  VARS.reusePort,
+  VARS.handoff,
+  VARS.drainTimeout,
+])
+
+/**
+ * Starts the workers and returns at once; installs no signal handlers (see `runSupervisor`).
+ * @example
+ * const supervisor = supervise({
+ *   workerEntry: new URL('./worker.js', import.meta.url),
+ *   assignments: [{ workerIndex: 1, env: {} }, { workerIndex: 2, env: {} }],
+ *   port: 3000,
+ * })
+ * await supervisor.ready
+ */
+export function supervise(options: SuperviseOptions): Supervisor {
+  const runtime = currentRuntime()
+  return new SupervisorImpl(runtime, resolveOptions(options, runtime))
+}
+
+/**
+ * `supervise()` for a process of its own: SIGTERM/SIGINT stop it gracefully (a second one kills
+ * the workers at once), SIGHUP reloads it, and the process exits with the supervisor's code.
+ * @example
+ * runSupervisor({ workerEntry: './worker.js', assignments: plan.assignments, port: 3000 })
+ */
+export function runSupervisor(options: SuperviseOptions): Supervisor {
+  const runtime = currentRuntime()
+  const supervisor = supervise(options)
+  let stops = 0
+  const stop = () => {
+    stops += 1
+    void (stops === 1 ? supervisor.stop() : supervisor.kill())
+  }
+  const removers = [
+    runtime.onSignal('SIGTERM', stop),
+    runtime.onSignal('SIGINT', stop),
+    // reload() logs its own failure; the old workers keep serving.
+    runtime.onSignal('SIGHUP', () => void supervisor.reload().catch(() => {})),
+  ]
+  void supervisor.exited.then(({ code }) => {
+    for (const remove of removers) remove()
+    process.exit(code)
+  })
+  return supervisor
+}
+
+class SupervisorImpl implements Supervisor {
+  readonly ready: Promise<void>
+  readonly exited: Promise<SupervisorExit>
+  readonly runtime: Runtime['name']
+  private readonly adapter: Runtime
+  private readonly o: ResolvedOptions
+  private readonly slots: Slot[]
+  private readonly processes = new Map<string, WorkerProcess>()
+  private readonly counters: SupervisorStats = { restarts: {}, recycles: {} }
+  private ipc: IpcServer | undefined
+  private shared: SharedPort | undefined
+  private boundPort: number | undefined
+  private memory: MemoryInfo | undefined
+  private oom: OomCounter | undefined
+  private memoryTimer: ReturnType<typeof setInterval> | undefined
+  /** Processes found above maxMemory right after they started: warned about once, not recycled. */
+  private readonly bornOver = new Set<WorkerProcess>()
+  /** Processes whose memory was checked at least once since they became ready. */
+  private readonly sampled = new WeakSet<WorkerProcess>()
+  private stopping = false
+  private killed = false
+  private finished = false
+  private reloading: Promise<void> = Promise.resolve()
+  private resolveReady!: () => void
+  private rejectReady!: (error: Error) => void
+  private resolveExited!: (exit: SupervisorExit) => void
+
+  constructor(runtime: Runtime, options: ResolvedOptions) {
+    this.adapter = runtime
+    this.runtime = runtime.name
+    this.o = options
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve
+      this.rejectReady = reject
+    })
+    this.ready.catch(() => {}) // Rejected when the supervisor ends first; `exited` says why.
+    this.exited = new Promise((resolve) => {
+      this.resolveExited = resolve
+    })
+    const readies: Promise<void>[] = []
+    this.slots = options.assignments.map((assignment) => {
+      let readyOnce!: () => void
+      readies.push(new Promise((resolve) => (readyOnce = resolve)))
+      return {
+        index: assignment.workerIndex,
+        env: assignment.env,
+        current: undefined,
+        generation: 0,
+        restarts: 0,
+        tracker: restartTracker(options.restart),
+        timer: undefined,
+        readyOnce,
+        replacing: Promise.resolve(),
+        over: 0,
+        waitingStable: false,
+      }
+    })
+    void this.start(Promise.all(readies))
+  }
+
+  get port(): number | undefined {
+    return this.boundPort
+  }
+
+  private log(level: 'info' | 'warn' | 'error', msg: string, worker?: number) {
+    this.o.logger.log(level, msg, worker)
+  }
+
+  private async start(allReady: Promise<unknown>) {
+    const started = Date.now()
+    try {
+      this.ipc = await listenIpc((ch) => this.connect(ch))
+      if (this.stopping) return this.release()
+      // The port before onDeployment: a busy port should fail before a long model download.
+      this.shared = await this.adapter.sharePort(this.o.host, this.o.port, this.o.portSharing)
+      if (this.stopping) return this.release()
+      this.boundPort = this.shared.port
+      if (this.o.portSharing === 'reuseport') {
+        const hint = migrateReqHint()
+        if (hint) this.log('warn', hint)
+      }
+      this.watchMemory()
+      if (this.o.onDeployment) {
+        this.log('info', 'running onDeployment')
+        await this.o.onDeployment()
+        if (this.stopping) return this.release()
+      }
+      const how = {
+        'round-robin': 'round-robin',
+        'shared-socket': 'one shared socket',
+        reuseport: 'SO_REUSEPORT',
+      }[this.o.portSharing]
+      this.log(
+        'info',
+        `starting ${this.slots.length} ${this.adapter.name} workers on http://${this.o.host}:${this.shared.port} (${how})`
+      )
+      for (const slot of this.slots) this.startSlot(slot)
+      await allReady
+      if (this.stopping) return
+      this.log('info', `all ${this.slots.length} workers ready in ${Date.now() - started} ms`)
+      this.resolveReady()
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error))
+      this.log('error', err.message)
+      void this.shutdown(1, err)
+    }
+  }
+
+  // The cgroup's OOM counter (to name the OOM killer when it SIGKILLs a worker), and with
+  // maxMemory a periodic look at every worker's resident memory.
+  private watchMemory() {
+    this.memory = probe({ gpu: false }).memory
+    this.oom = oomCounter(this.memory)
+    const max = this.o.maxMemory
+    if (max === undefined) return
+    if (rssOf(process.pid) === undefined) {
+      this.log(
+        'warn',
+        `maxMemory (${formatBytes(max)}) is not enforced: it needs /proc/<pid>/status, which this system lacks (Linux only)`
+      )
+      return
+    }
+    this.memoryTimer = setInterval(() => this.checkMemory(max), this.o.memoryCheckInterval * 1000)
+  }
+
+  private checkMemory(max: number) {
+    if (this.stopping) return
+    for (const slot of this.slots) {
+      const worker = slot.current
+      if (worker?.state !== 'ready' || this.bornOver.has(worker)) {
+        slot.over = 0
+        continue
+      }
+      const rss = rssOf(worker.pid)
+      const first = !this.sampled.has(worker)
+      this.sampled.add(worker)
+      if (rss === undefined || rss <= max) {
+        slot.over = 0
+        continue
+      }
+      // Over the limit at its first check after it became ready: a fresh worker needs this much,
+      // and a successor would too. Replacing it would only loop; say what to change, once.
+      if (first) {
+        this.bornOver.add(worker)
+        this.log(
+          'warn',
+          `uses ${formatBytes(rss)} right after start, above maxMemory (${formatBytes(max)}); it is not recycled: raise maxMemory above what a fresh worker needs`,
+          slot.index
+        )
+        continue
+      }
+      slot.over += 1
+      if (slot.over < OVER_CHECKS) continue
+      slot.over = 0
+      const why = `resident memory ${formatBytes(rss)} stayed above maxMemory (${formatBytes(max)})`
+      this.replaceQueued(slot, why).then(
+        () => this.count('recycles', 'memory'),
+        () => {}
+      )
+    }
+  }
+
+  private count(kind: keyof SupervisorStats, reason: string) {
+    const table = this.counters[kind]
+    table[reason] = (table[reason] ?? 0) + 1
+  }
+
+  stats(): SupervisorStats {
+    return structuredClone(this.counters)
+  }
+
+  private workerEnv(slot: Slot, id: string): Record<string, string> {
+    const base = Object.fromEntries(
+      Object.entries(environment()).filter(([key]) => !OWN_VARS.has(key))
+    )
+    const shared = this.shared!
+    return {
+      ...base,
+      ...this.o.env,
+      ...slot.env,
+      [VARS.workerIndex]: String(slot.index),
+      [VARS.workerCount]: String(this.slots.length),
+      [VARS.workerId]: id,
+      [VARS.ipc]: this.ipc!.path,
+      [VARS.host]: this.o.host,
+      [VARS.port]: String(shared.port),
+      [VARS.drainTimeout]: String(this.o.drainTimeout),
+      ...(this.o.portSharing === 'reuseport' && { [VARS.reusePort]: '1' }),
+      ...(this.o.portSharing === 'shared-socket' && { [VARS.listenFd]: '3' }),
+      ...(this.o.portSharing === 'round-robin' && { [VARS.handoff]: '1' }),
+    }
+  }
+
+  private spawn(slot: Slot): WorkerProcess {
+    slot.generation += 1
+    const id = `${slot.index}.${slot.generation}`
+    const oom = this.oom
+    const oomBefore = oom?.read()
+    const worker = new WorkerProcess(this.adapter, {
+      index: slot.index,
+      id,
+      entry: this.o.workerEntry,
+      execArgv: this.o.execArgv,
+      env: this.workerEnv(slot, id),
+      cwd: this.o.cwd,
+      listenFd: this.shared!.fd,
+      logger: this.o.logger,
+      gather: (topic) => this.gather(topic),
+      explainKill: () =>
+        oom && this.memory
+          ? oomReason(oom, oomBefore, oom.read(), this.memory, this.slots.length)
+          : undefined,
+    })
+    this.processes.set(id, worker)
+    void worker.exited.then((status) => {
+      this.processes.delete(id)
+      this.bornOver.delete(worker)
+      this.exitedWorker(slot, worker, status)
+    })
+    return worker
+  }
+
+  private startSlot(slot: Slot) {
+    const worker = this.spawn(slot)
+    slot.current = worker
+    worker.ready.then(
+      () => {
+        this.log('info', `ready (pid ${worker.pid})`, slot.index)
+        if (slot.current === worker) this.shared?.admit(worker.handle)
+        slot.readyOnce()
+      },
+      () => {}
+    )
+  }
+
+  /** Stops routing connections to `worker` and asks it to drain. */
+  private drain(worker: WorkerProcess) {
+    this.shared?.withdraw(worker.handle)
+    worker.drain(this.killAfterMs())
+  }
+
+  private connect(ch: Channel<WorkerMessage, SupervisorMessage>) {
+    let worker: WorkerProcess | undefined
+    ch.onMessage((message) => {
+      if (worker) return worker.receive(message)
+      // The id, not the pid, says which process this is: during a reload two processes share
+      // an index, and the pid of a process we spawned through a wrapper may not be its own.
+      const known = message.type === 'hello' ? this.processes.get(message.id) : undefined
+      if (!known) return ch.close()
+      worker = known
+      worker.attach(ch)
+    })
+  }
+
+  private exitedWorker(slot: Slot, worker: WorkerProcess, status: ExitStatus) {
+    if (this.stopping || this.finished) return
+    if (worker.drainRequested) {
+      this.log('info', `pid ${worker.pid} drained and ${worker.describe(status)}`, slot.index)
+      return
+    }
+    // A replacement that failed during a reload or a recycle: whoever replaced reports it.
+    if (slot.current !== worker) return
+    slot.current = undefined
+    this.shared?.withdraw(worker.handle)
+    const error = worker.failure(status)
+    const now = Date.now()
+    const decision = slot.tracker.exited({
+      uptimeMs: now - worker.startedAt.getTime(),
+      readyForMs: worker.readyAt === undefined ? undefined : now - worker.readyAt.getTime(),
+      served: worker.served,
+    })
+    this.count('restarts', worker.killReason === undefined ? 'crash' : 'oom')
+    const { maxRestarts, window, minUptime, keepRetrying } = this.o.restart
+    if (decision.crashLoop && !keepRetrying) {
+      const summary = error.message.split('\n').slice(-10).join('\n')
+      const fatal = new Error(
+        `worker ${slot.index} exited ${decision.unstableExits} times within ${window} s before it was ready or within restart.minUptime (${minUptime} s) of it (restart.maxRestarts is ${maxRestarts}); its last error: ${summary}`,
+        { cause: error }
+      )
+      this.log('error', fatal.message)
+      void this.shutdown(1, fatal)
+      return
+    }
+    // With no other worker serving, waiting would only lengthen the outage: a worker that had
+    // started fine comes back at once, and so does every other one waiting out a backoff after
+    // such an exit. An unstable one still waits, or a crash loop would spin.
+    const othersServing = this.slots.some((s) => s !== slot && s.current?.state === 'ready')
+    const delayMs = decision.unstable || othersServing ? decision.delayMs : 0
+    const alone = delayMs === decision.delayMs ? '' : ' (no other worker is serving)'
+    this.log(
+      'warn',
+      `pid ${worker.pid} ${worker.describe(status)}; restarting in ${delayMs} ms${alone}`,
+      slot.index
+    )
+    this.scheduleRestart(slot, delayMs, !decision.unstable)
+    if (!othersServing) {
+      for (const other of this.slots) {
+        if (other !== slot && other.waitingStable) this.scheduleRestart(other, 0, true)
+      }
+    }
+  }
+
+  private scheduleRestart(slot: Slot, delayMs: number, stable: boolean) {
+    clearTimeout(slot.timer)
+    slot.waitingStable = stable
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined
+      slot.waitingStable = false
+      if (this.stopping) return
+      slot.restarts += 1
+      this.startSlot(slot)
+    }, delayMs)
+  }
+
+  workers(): WorkerProcessInfo[] {
+    const snapshots: WorkerProcessInfo[] = []
+    for (const slot of this.slots) {
+      const w = slot.current
+      snapshots.push({
+        workerIndex: slot.index,
+        pid: w ? w.pid : null,
+        status: !w ? 'restarting' : w.state === 'exited' ? 'restarting' : w.state,
+        restarts: slot.restarts,
+        startedAt: w ? w.startedAt : null,
+      })
+    }
+    for (const w of this.processes.values()) {
+      const slot = this.slots.find((s) => s.index === w.index)
+      if (slot?.current === w || w.state !== 'draining') continue
+      snapshots.push({
+        workerIndex: w.index,
+        pid: w.pid,
+        status: 'draining',
+        restarts: slot?.restarts ?? 0,
+        startedAt: w.startedAt,
+      })
+    }
+    return snapshots
+  }
+
+  reload(): Promise<void> {
+    const run = () => this.rollingRestart()
+    this.reloading = this.reloading.then(run, run)
+    return this.reloading
+  }
+
+  private async rollingRestart() {
+    if (this.stopping || this.finished)
+      throw new Error('the supervisor is stopping; nothing to reload')
+    await this.ready
+    this.log('info', `reloading ${this.slots.length} workers one at a time`)
+    for (const slot of this.slots) {
+      if (this.stopping) throw new Error('the supervisor stopped during the reload')
+      try {
+        await this.replaceQueued(slot)
+      } catch (error) {
+        const cause = error instanceof Error ? error : new Error(String(error))
+        const failed = new Error(
+          `reload failed: the new worker ${slot.index} did not start: ${cause.message}`,
+          { cause }
+        )
+        if (!this.stopping) this.log('error', `${failed.message}; the running workers keep serving`)
+        throw failed
+      }
+    }
+    this.log('info', 'reload done')
+  }
+
+  /** `replace(slot)` after any replacement of that index already under way. */
+  private replaceQueued(slot: Slot, why?: string): Promise<void> {
+    const run = () => this.replace(slot, why)
+    const next = slot.replacing.then(run, run)
+    slot.replacing = next.catch(() => {})
+    return next
+  }
+
+  /**
+   * Starts a successor for `slot`, waits until it is ready, then drains the worker it replaces.
+   * If the successor fails to start, the old worker keeps serving and this rejects with why.
+   */
+  private async replace(slot: Slot, why?: string): Promise<void> {
+    if (this.stopping) throw new Error('the supervisor is stopping')
+    const old = slot.current
+    if (why !== undefined) {
+      if (old === undefined || old.state !== 'ready') return
+      this.log('warn', `${why}: starting its successor, then draining pid ${old.pid}`, slot.index)
+    }
+    const fresh = this.spawn(slot)
+    try {
+      await fresh.ready
+    } catch (error) {
+      fresh.kill('SIGKILL')
+      if (why !== undefined && !this.stopping) {
+        const message = error instanceof Error ? error.message : String(error)
+        this.log(
+          'error',
+          `its successor did not start (${message}); pid ${old?.pid} keeps serving`,
+          slot.index
+        )
+      }
+      throw error
+    }
+    if (this.stopping) throw new Error('the supervisor stopped during the replacement')
+    // The worker may have been restarted meanwhile (it crashed): replace whatever runs now.
+    const current = slot.current
+    clearTimeout(slot.timer)
+    slot.timer = undefined
+    slot.waitingStable = false
+    slot.current = fresh
+    this.shared?.admit(fresh.handle)
+    this.log(
+      'info',
+      `pid ${fresh.pid} ready${current ? `; draining pid ${current.pid}` : ''}`,
+      slot.index
+    )
+    if (current) this.drain(current)
+  }
+
+  private killAfterMs() {
+    return (this.o.drainTimeout + this.o.shutdownGrace) * 1000
+  }
+
+  async gather(topic: string): Promise<unknown[]> {
+    if (topic === SUPERVISOR_TOPIC) return [this.stats()]
+    const ready = this.slots
+      .map((slot) => slot.current)
+      .filter((w): w is WorkerProcess => w?.state === 'ready')
+    const answers = await Promise.all(ready.map((w) => w.ask(topic, this.o.gatherTimeoutMs)))
+    return answers.filter((answer) => 'value' in answer).map((answer) => answer.value)
+  }
+
+  stop(): Promise<SupervisorExit> {
+    return this.shutdown(0)
+  }
+
+  kill(): Promise<SupervisorExit> {
+    this.log('warn', 'killing every worker now')
+    this.killed = true
+    for (const worker of this.processes.values()) worker.kill('SIGKILL')
+    return this.shutdown(1, new Error('killed before the workers had drained'))
+  }
+
+  private async shutdown(code: number, error?: Error): Promise<SupervisorExit> {
+    if (this.stopping) return this.exited
+    this.stopping = true
+    clearInterval(this.memoryTimer)
+    for (const slot of this.slots) clearTimeout(slot.timer)
+    const live = [...this.processes.values()]
+    if (live.length > 0) {
+      this.log('info', `stopping: draining ${live.length} workers (up to ${this.o.drainTimeout} s)`)
+    }
+    for (const worker of live) this.drain(worker)
+    await Promise.all(live.map((worker) => worker.exited))
+    this.finish(code, error)
+    return this.exited
+  }
+
+  private release() {
+    this.shared?.close()
+    this.ipc?.close()
+    this.shared = undefined
+    this.ipc = undefined
+  }
+
+  private finish(code: number, error?: Error) {
+    if (this.finished) return
+    this.finished = true
+    // A kill() during a graceful stop still means the workers did not drain.
+    if (this.killed && code === 0) {
+      code = 1
+      error = new Error('killed before the workers had drained')
+    }
+    this.release()
+    this.rejectReady(error ?? new Error('the supervisor stopped before every worker was ready'))
+    this.log(
+      code === 0 ? 'info' : 'error',
+      code === 0 ? 'stopped' : `stopped with exit code ${code}`
+    )
+    this.resolveExited(error ? { code, error } : { code })
+  }
+}

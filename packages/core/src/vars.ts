@@ -1,0 +1,44 @@
+// Every environment variable bento sets or reads, named once. (@bento/native keeps its own probe
+// variables, BENTO_PROBE and BENTO_NVML_*, in native/lib/options.ts.)
+
+/**
+ * The names, by what they carry.
+ * @example
+ * const index = readEnv(VARS.workerIndex) // BENTO_WORKER_INDEX
+ */
+export const VARS = {
+  // Set by the supervisor for each worker.
+  /** 1-based index of the worker, kept across its restarts. */
+  workerIndex: 'BENTO_WORKER_INDEX',
+  /** Workers in the pool. */
+  workerCount: 'BENTO_WORKER_COUNT',
+  /** `index.generation`: unique per process. */
+  workerId: 'BENTO_WORKER_ID',
+  /** The supervisor's Unix socket. */
+  ipc: 'BENTO_IPC',
+  /** Where to listen (reuseport), or what to say the port is (round-robin). */
+  host: 'BENTO_HOST',
+  port: 'BENTO_PORT',
+  /** Seconds a draining worker waits for its requests in flight. */
+  drainTimeout: 'BENTO_DRAIN_TIMEOUT',
+  /** How the worker gets its connections: an inherited socket, SO_REUSEPORT, or hand-offs. */
+  listenFd: 'BENTO_LISTEN_FD',
+  reusePort: 'BENTO_REUSE_PORT',
+  handoff: 'BENTO_HANDOFF',
+  /** The worker's GPU UUIDs, comma-separated (its CUDA_VISIBLE_DEVICES, by plan()). */
+  gpus: 'BENTO_GPUS',
+  // Set by serve() for the processes that load the user's entry.
+  /** The module to import. */
+  entry: 'BENTO_ENTRY',
+  /** The file the user named, for messages, when `entry` is its compiled form. */
+  source: 'BENTO_SOURCE',
+  /** `serve` (a worker) or `deploy` (describes the entry, then runs onDeployment). */
+  role: 'BENTO_ROLE',
+  // Read from the user's environment.
+  /** A worker count over the service's strategy. */
+  workers: 'BENTO_WORKERS',
+  /** Leave CUDA_VISIBLE_DEVICES as inherited. */
+  disableGpuAllocation: 'BENTO_DISABLE_GPU_ALLOCATION',
+  /** `development` turns on development mode, as NODE_ENV does. */
+  env: 'BENTO_ENV',
+} as const

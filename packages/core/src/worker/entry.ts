@@ -1,0 +1,91 @@
+// The module every process started by `serve()` runs (through an adapter's worker module, such as
+// `bento/worker`): it imports the user's entry ($BENTO_ENTRY) and either serves it as a worker, or,
+// as the deployment process ($BENTO_ROLE=deploy), describes it to the supervisor and runs its
+// onDeployment hooks when told to. Only these processes import user code, never the supervisor.
+import process from 'node:process'
+import { readEnv } from '../env.ts'
+import type { FetchHandler } from '../runtime/types.ts'
+import type { Service } from '../service/types.ts'
+import { describeExport } from '../serving/describe.ts'
+import { type EntryExport, findExport } from '../serving/entry.ts'
+import { servedServices } from '../serving/served.ts'
+import { connectIpc } from '../supervisor/ipc.ts'
+import { VARS } from '../vars.ts'
+import { runWorker } from './worker.ts'
+
+/** How the entry is loaded and served: what the HTTP adapter and the module loader provide. */
+export interface RunEntryOptions {
+  /** Imports the entry module (on Node, the CLI compiles or hooks TypeScript). */
+  load: (file: string) => Promise<Record<string, unknown>>
+  /** A service's fetch handler (the HTTP adapter: `(s) => toHono(s).fetch`). */
+  toFetch: (service: Service) => FetchHandler
+}
+
+/**
+ * Loads `$BENTO_ENTRY` and serves it as a worker, or deploys it (see the module comment).
+ * @example
+ * await runEntry({ load: (file) => import(file), toFetch: (s) => toHono(s).fetch })
+ */
+export async function runEntry(options: RunEntryOptions): Promise<void> {
+  const file = readEnv(VARS.entry)
+  if (file === undefined) {
+    throw new Error(
+      `${VARS.entry} is not set: this module is started by serve() (bento dev, bento serve), not by hand`
+    )
+  }
+  const source = readEnv(VARS.source) ?? file
+  const deploying = readEnv(VARS.role) === 'deploy'
+  let found: EntryExport
+  try {
+    found = findExport(await options.load(file), source)
+  } catch (error) {
+    return failed(deploying, source, error)
+  }
+  const services = found.kind === 'service' ? [found.service] : servedServices()
+  if (deploying) return deploy(found, services)
+  const fetch = found.kind === 'service' ? options.toFetch(found.service) : found.fetch
+  await runWorker({ fetch, services })
+}
+
+// An entry that can't be loaded: said once, on one line, where the supervisor looks for it.
+async function failed(deploying: boolean, source: string, error: unknown): Promise<never> {
+  const message = error instanceof Error ? error.message : String(error)
+  const text = message.startsWith(source) ? message : `could not load ${source}: ${message}`
+  const ipc = readEnv(VARS.ipc)
+  if (deploying && ipc !== undefined) {
+    const channel = await connectIpc(ipc).catch(() => undefined)
+    await channel?.send({
+      type: 'error',
+      message: text,
+      ...(error instanceof Error && error.stack ? { stack: error.stack } : {}),
+    })
+  } else console.error(text)
+  process.exit(1)
+}
+
+async function deploy(found: EntryExport, services: Service[]): Promise<void> {
+  const ipc = readEnv(VARS.ipc)
+  if (ipc === undefined) throw new Error(`${VARS.ipc} is not set: the deployment process needs it`)
+  const channel = await connectIpc(ipc)
+  channel.onClose(() => process.exit(1))
+  channel.onMessage((message) => {
+    if (message.type === 'done') process.exit(0)
+    if (message.type !== 'deploy') return
+    void (async () => {
+      try {
+        for (const service of services) await service.definition.onDeployment?.()
+        await channel.send({ type: 'deployed' })
+        process.exit(0)
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error))
+        await channel.send({
+          type: 'error',
+          message: err.message,
+          ...(err.stack ? { stack: err.stack } : {}),
+        })
+        process.exit(1)
+      }
+    })()
+  })
+  await channel.send({ type: 'described', description: describeExport(found) })
+}

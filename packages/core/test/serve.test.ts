@@ -1,0 +1,90 @@
+// serve(): from an entry to running workers, under Node, Bun and Deno. The supervisor never imports
+// the entry: a deployment process describes it and runs onDeployment once; every worker runs
+// onStartup and onShutdown for every service it serves; an app's pool is planned from its services.
+import { describe, expect, it } from 'vitest'
+import { findWorkers, fixture, Proc, RUNTIMES, runtimeCommand } from './harness.ts'
+
+function serve(runtime: (typeof RUNTIMES)[number], config: Record<string, unknown>) {
+  return new Proc([...runtimeCommand[runtime], fixture('serve.mjs')], {
+    BENTO_TEST_CONFIG: JSON.stringify(config),
+  })
+}
+
+const pidsOf = (lines: string[], pattern: RegExp) =>
+  lines.flatMap((line) => {
+    const m = line.match(pattern)
+    return m ? [Number(m[1])] : []
+  })
+
+describe.each(RUNTIMES)('serve() on %s', (runtime) => {
+  it('describes the entry in a deployment process, runs onDeployment there once, and hooks in every worker', async () => {
+    const proc = serve(runtime, { entry: './cpu-service.mjs', workers: 2 })
+    const [, port, workers, supervisorPid] = await proc.waitFor(
+      /^TEST READY port=(\d+) workers=(\d+) pid=(\d+)/
+    )
+    expect(Number(workers)).toBe(2)
+    expect(proc.output).toMatch(
+      /\[bento\] workers: 2 \(the test; the service says workers: "cpu_count"\) -> 2 workers/
+    )
+    const found = await findWorkers(Number(port), [1, 2])
+    const workerPids = [...found.values()].map((w) => w.pid)
+
+    const imported = pidsOf(proc.lines, /entry imported pid=(\d+)/)
+    const deployed = pidsOf(proc.lines, /onDeployment ran pid=(\d+)/)
+    expect(deployed).toHaveLength(1)
+    // The entry was imported by the deployment process and by each worker, never the supervisor.
+    expect(imported).not.toContain(Number(supervisorPid))
+    expect(imported.sort()).toEqual([deployed[0]!, ...workerPids].sort())
+    expect(workerPids).not.toContain(deployed[0])
+    expect(proc.lines).toContainEqual(expect.stringMatching(/^\[deploy\] onDeployment ran/))
+    // onDeployment ran before any worker started.
+    const deployAt = proc.lines.findIndex((l) => /onDeployment ran/.test(l))
+    const firstStartup = proc.lines.findIndex((l) => /onStartup ran/.test(l))
+    expect(firstStartup).toBeGreaterThan(deployAt)
+    expect(pidsOf(proc.lines, /onStartup ran worker=\d pid=(\d+)/).sort()).toEqual(
+      [...workerPids].sort()
+    )
+
+    proc.signal('SIGTERM')
+    expect((await proc.exited).code).toBe(0)
+    expect(pidsOf(proc.lines, /onShutdown ran worker=\d pid=(\d+)/).sort()).toEqual(
+      [...workerPids].sort()
+    )
+  })
+
+  it("plans an app's pool from the services it serves and runs every service's hooks in every worker", async () => {
+    const proc = serve(runtime, { entry: './app-entry.mjs' })
+    const [, port, workers, , drain] = await proc.waitFor(
+      /^TEST READY port=(\d+) workers=(\d+) pid=(\d+) drain=(\d+)/
+    )
+    // The largest of its services' worker counts, and the longest drain timeout.
+    expect(Number(workers)).toBe(2)
+    expect(Number(drain)).toBe(45)
+    expect(proc.output).toMatch(/workers: the largest of small 1, large 2 -> 2/)
+    await findWorkers(Number(port), [1, 2])
+    for (const name of ['small', 'large']) {
+      expect(proc.lines.filter((l) => l.includes(`${name}: onDeployment ran`))).toHaveLength(1)
+      expect(pidsOf(proc.lines, new RegExp(`${name}: onStartup ran worker=(\\d)`)).sort()).toEqual([
+        1, 2,
+      ])
+    }
+    proc.signal('SIGTERM')
+    expect((await proc.exited).code).toBe(0)
+    for (const index of [1, 2]) {
+      // Stopped in the reverse of the order they were started.
+      const shutdowns = proc.lines
+        .filter((l) => l.startsWith(`[worker ${index}]`) && /onShutdown ran/.test(l))
+        .map((l) => l.match(/\] (\w+): onShutdown/)![1])
+      expect(shutdowns).toEqual(['large', 'small'])
+    }
+  })
+
+  it('rejects an entry that throws as it loads, before any worker starts', async () => {
+    const proc = serve(runtime, { entry: './broken-entry.mjs' })
+    expect((await proc.exited).code).toBe(1)
+    expect(proc.output).toMatch(
+      /TEST FAILED EntryError: could not load .*broken-entry\.mjs: the model file is missing/
+    )
+    expect(proc.output).not.toMatch(/starting \d+ \w+ workers/)
+  })
+})
