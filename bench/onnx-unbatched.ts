@@ -3,11 +3,11 @@
 import { api, service } from 'bento'
 import classifier from '../examples/onnx-classifier/service.ts'
 
-const batched = classifier.config.apis.classify!
+const batched = classifier.definition.apis.classify!
 const run = batched.handler as (inputs: unknown[], ctx: unknown) => Promise<unknown[]>
 
 export default service({
-  ...classifier.config,
+  ...classifier.definition,
   name: 'onnx-classifier-unbatched',
   apis: {
     classify: api({

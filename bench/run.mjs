@@ -415,6 +415,132 @@ async function startup(runtime) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Calls between services: what one call costs, and a two-tier pipeline against node:cluster.
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`)
+  return response.json()
+}
+
+// Measured inside a worker of bench/call-cost/service.ts, which times each call itself.
+async function callCost(runtime) {
+  const cli = at('packages/cli/dist/bin.js')
+  const args = ['serve', at('bench/call-cost/service.ts'), '--port', '0', '--host', '127.0.0.1']
+  const proc = start([...runtimes[runtime], cli, ...args])
+  const url = (await proc.waitFor(/ at (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]
+  const measure = async (how) => {
+    await post(`${url}/measure`, { calls: 500, how }) // warm-up
+    const runs = []
+    for (let i = 0; i < 3; i++) runs.push(await post(`${url}/measure`, { calls: 3000, how }))
+    return { p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) }
+  }
+  const fn = await measure('function')
+  const hono = await measure('hono')
+  const socket = await measure('socket')
+  await proc.stop()
+  const us = (m) => `p50 ${fmt(m.p50, 1)} µs, p99 ${fmt(m.p99, 1)} µs`
+  row(
+    `one call to another service over its Unix socket, against its Hono app in the same process: ${runtime}`,
+    us(socket),
+    us(hono),
+    fmt(socket.p50 / hono.p50, 2),
+    'lower is better',
+    '—',
+    `3 × 3000 sequential calls of a trivial handler; a plain function call of it: ${us(fn)}`
+  )
+}
+
+/** Over 2 keep-alive connections, which model worker answered each of `n` requests. */
+async function spread(url, n = 200) {
+  const { Agent, request } = await import('node:http')
+  const counts = {}
+  await Promise.all(
+    [0, 1].map(async (c) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+      for (let i = 0; i < n / 2; i++) {
+        const answer = await new Promise((resolve, reject) => {
+          const body = JSON.stringify({ q: `spread ${c} ${i}` })
+          const req = request(
+            `${url}/search`,
+            { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+            (res) => {
+              let text = ''
+              res.setEncoding('utf8')
+              res.on('data', (chunk) => (text += chunk))
+              res.on('end', () => resolve(JSON.parse(text)))
+            }
+          )
+          req.on('error', reject)
+          req.end(body)
+        })
+        counts[answer.worker] = (counts[answer.worker] ?? 0) + 1
+      }
+      agent.destroy()
+    })
+  )
+  return Object.entries(counts)
+    .sort()
+    .map(([worker, k]) => `model worker ${worker} ${Math.round((100 * k) / n)}%`)
+    .join(', ')
+}
+
+async function pipeline() {
+  const cli = at('packages/cli/dist/bin.js')
+  const graph = start([
+    process.execPath,
+    cli,
+    'serve',
+    at('bench/pipeline/graph.ts'),
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+  ])
+  const bentoUrl = (await graph.waitFor(/ at (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]
+  const port = await freePort()
+  const modelPort = await freePort()
+  const cluster = start([process.execPath, at('bench/pipeline/cluster.mjs')], {
+    PORT: String(port),
+    MODEL_PORT: String(modelPort),
+  })
+  await cluster.waitFor(/^listening/)
+  const clusterUrl = `http://127.0.0.1:${port}`
+  await sleep(300)
+  const body = { q: 'a query for the pipeline' }
+  const p99s = { a: [], b: [] }
+  const r = await paired(
+    async () => {
+      const w = await wrk(`${bentoUrl}/search`, { connections: 2, body })
+      p99s.a.push(w.p99)
+      return w.rps
+    },
+    async () => {
+      const w = await wrk(`${clusterUrl}/search`, { connections: 2, body })
+      p99s.b.push(w.p99)
+      return w.rps
+    }
+  )
+  const bentoSpread = await spread(bentoUrl)
+  const clusterSpread = await spread(clusterUrl)
+  await graph.stop()
+  await cluster.stop()
+  row(
+    'two-tier pipeline (2 API workers → 2 model workers, ~2 ms of model CPU per request), 2 keep-alive clients: node',
+    `${fmt(r.a)} req/s, p99 ${fmt(median(p99s.a), 1)} ms`,
+    `${fmt(r.b)} req/s, p99 ${fmt(median(p99s.b), 1)} ms (node:cluster → node:cluster, keep-alive)`,
+    fmt(r.ratio, 2),
+    '≥ 1',
+    r.ratio >= 1 ? 'yes' : 'no',
+    `runs ${r.as.map(Math.round).join('/')} vs ${r.bs.map(Math.round).join('/')}; calls per model worker over 2 keep-alive clients: bento ${bentoSpread}; node:cluster ${clusterSpread}`
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function write() {
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
@@ -450,6 +576,9 @@ cores as it can) in its own process on 127.0.0.1, where the servers listen.
 - The onnx rows run \`bento serve\` on \`examples/onnx-classifier\` (Node) through the whole stack;
   "batching off" is the same model and handler called one input at a time
   (\`bench/onnx-unbatched.ts\`).
+- The call rows time calls inside a worker of \`bench/call-cost/service.ts\`; the pipeline row serves
+  \`bench/pipeline/graph.ts\` with \`bento serve\` and the same two tiers under node:cluster
+  (\`bench/pipeline/cluster.mjs\`), each driven by wrk with 2 connections.
 - This machine is shared with other work: figures move by 10% or more between runs.
 
 ${skipped.length ? `**Skipped here** (these rows are missing below):\n\n${skipped.map((r) => `- ${r}`).join('\n')}\n\n` : ''}${table.join('\n')}
@@ -496,8 +625,15 @@ const sections = [
   ],
   ['onnx', () => onnxWorkers()],
   ['batching', () => batching()],
+  [
+    'depends',
+    async () => {
+      for (const runtime of ['node', 'bun', 'deno']) await callCost(runtime)
+    },
+  ],
+  ['pipeline', () => pipeline()],
 ]
-const needsWrk = new Set(['startup', 'hello', 'mixed', 'onnx', 'batching'])
+const needsWrk = new Set(['startup', 'hello', 'mixed', 'onnx', 'batching', 'pipeline'])
 
 // wrk drives every serving row. On a fresh machine it is installed the way .ci/run installs what
 // its tests need (Debian's package, as root); otherwise the run stops with the fix rather than

@@ -6,7 +6,7 @@ import { dev } from './commands/dev.ts'
 import { info } from './commands/info.ts'
 import { serve } from './commands/serve.ts'
 import { formatError } from './errors.ts'
-import { parseLogFormat, parsePort, parseWorkers } from './options.ts'
+import { parseDepends, parseLogFormat, parsePort, parseWorkers } from './options.ts'
 
 // createRequire rather than an import attribute: package.json sits outside the compiled rootDir.
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
@@ -82,6 +82,13 @@ function program(io: CliIo): Command {
         'pretty'
       )
     )
+    .option('--service <name>', 'serve this service of the graph alone (one Deployment each)')
+    .option(
+      '--depends <name=url>',
+      'where a dependency served elsewhere answers (repeatable; over BENTO_DEPENDS)',
+      parseDepends,
+      {}
+    )
     .action((entry: string | undefined, o) =>
       serve(
         entry,
@@ -93,6 +100,8 @@ function program(io: CliIo): Command {
           host: o.host,
           workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
           logFormat: parseLogFormat(o.logFormat),
+          service: o.service,
+          depends: o.depends,
         },
         io.cwd
       )
@@ -106,12 +115,16 @@ function program(io: CliIo): Command {
     .argument('[entry]', 'a service file, to show its worker plan')
     .option('--json', 'print one JSON object')
     .addOption(new Option('-w, --workers <n>', 'plan with this many workers'))
+    .option('--service <name>', 'plan this service of the graph alone')
+    .option('--depends <name=url>', 'a dependency served elsewhere (repeatable)', parseDepends, {})
     .action((entry: string | undefined, o) =>
       info(
         entry,
         {
           json: Boolean(o.json),
           workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
+          service: o.service,
+          depends: o.depends,
         },
         io.cwd,
         io.out

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseLogFormat, parsePort, parseWorkers } from './options.ts'
+import { parseDepends, parseLogFormat, parsePort, parseWorkers } from './options.ts'
 
 describe('flag values', () => {
   it('takes ports from 0 to 65535, naming the flag or variable and the fix otherwise', () => {
@@ -20,5 +20,17 @@ describe('flag values', () => {
   it('takes pretty or json logs', () => {
     expect(parseLogFormat('json')).toBe('json')
     expect(() => parseLogFormat('xml')).toThrow(/--log-format must be "pretty" or "json"/)
+  })
+
+  it('collects --depends name=url, repeated or comma-separated', () => {
+    const once = parseDepends('embedder=http://embedder:3000', {})
+    expect(parseDepends('ranker=http://r:1, tok=http://t:2', once)).toEqual({
+      embedder: 'http://embedder:3000',
+      ranker: 'http://r:1',
+      tok: 'http://t:2',
+    })
+    expect(() => parseDepends('embedder', {})).toThrow(
+      /--depends takes name=url, got "embedder"\. Fix: use e\.g\. --depends embedder=http:\/\/embedder:3000/
+    )
   })
 })

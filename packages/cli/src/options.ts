@@ -47,3 +47,29 @@ export function parseLogFormat(value: string): 'pretty' | 'json' {
   }
   return value
 }
+
+/**
+ * Collects `--depends name=url` (repeatable, or comma-separated) into a table; the URLs are
+ * checked by the core, which words the error for `--depends`.
+ * @example
+ * parseDepends('embedder=http://embedder:3000', {}) // { embedder: 'http://embedder:3000' }
+ */
+export function parseDepends(
+  value: string,
+  previous: Record<string, string>
+): Record<string, string> {
+  const table = { ...previous }
+  for (const entry of value.split(',')) {
+    const text = entry.trim()
+    if (text === '') continue
+    const eq = text.indexOf('=')
+    if (eq <= 0) {
+      throw new CliError(
+        `--depends takes name=url, got "${text}"`,
+        'use e.g. --depends embedder=http://embedder:3000'
+      )
+    }
+    table[text.slice(0, eq).trim()] = text.slice(eq + 1).trim()
+  }
+  return table
+}

@@ -1,25 +1,31 @@
 import { describe, expect, it } from 'vitest'
 import { banner, type Started, workerModule } from './start.ts'
 
-function started(kind: 'service' | 'app'): Started {
+function started(kind: 'service' | 'app', graph = false): Started {
+  const hello = {
+    name: 'hello',
+    settings: {} as never,
+    onDeployment: false,
+    apis: [{ name: 'greet', route: '/greet', method: 'POST', batchable: false }],
+    depends: {},
+  }
+  const plan = { workers: 3 } as Started['serving']['plan']
   return {
     file: '/app/app.ts',
     compiled: undefined,
     serving: {
       url: 'http://localhost:3000',
-      plan: {} as Started['serving']['plan'],
+      plan,
       logger: { log() {}, output() {} },
-      description: {
-        kind,
-        services: [
-          {
-            name: 'hello',
-            settings: {} as never,
-            onDeployment: false,
-            apis: [{ name: 'greet', route: '/greet', method: 'POST', batchable: false }],
-          },
-        ],
+      description: { kind, services: [hello], graph: [] },
+      layout: {
+        entry: { kind, services: [hello] },
+        only: undefined,
+        local: [],
+        remote: new Map(graph ? [['far', 'http://far:3000']] : []),
+        addresses: new Map(),
       },
+      pools: graph ? [{ name: 'model', plan, internal: true, supervisor: {} as never }] : [],
       supervisor: {
         runtime: 'node',
         workers: () => [{ status: 'ready' }, { status: 'ready' }, { status: 'draining' }],
@@ -42,6 +48,12 @@ describe('banner', () => {
   it('names an app by its file and lists the services it serves', () => {
     expect(banner(started('app'), 'dev')).toBe(
       'bento dev: /app/app.ts on node, 2 workers, at http://localhost:3000\n  serves hello'
+    )
+  })
+
+  it('names the dependencies served here and those called elsewhere', () => {
+    expect(banner(started('app', true), 'serve').split('\n').at(-1)).toBe(
+      '  depends on model (3 workers), far at http://far:3000'
     )
   })
 })

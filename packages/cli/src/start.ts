@@ -18,6 +18,10 @@ export interface StartOptions {
   env: Record<string, string>
   /** Seconds a draining worker gets, over the service's `drainTimeout`. */
   drainTimeout?: number
+  /** One service of the graph to serve alone. */
+  service?: string
+  /** Addresses of dependencies served elsewhere, by service name. */
+  depends?: Record<string, string>
 }
 
 /** A started entry, and its compiled form when it has one. */
@@ -48,6 +52,8 @@ export async function startEntry(
     host: options.host,
     ...(options.workers && { workers: options.workers }),
     ...(options.drainTimeout !== undefined && { drainTimeout: options.drainTimeout }),
+    ...(options.service !== undefined && { service: options.service }),
+    ...(options.depends !== undefined && { depends: options.depends }),
     env: options.env,
     // Source maps keep a compiled entry's stack traces on its .ts lines.
     ...(compiled && {
@@ -94,23 +100,30 @@ export function routeConsole(logger: Logger): void {
 }
 
 /**
- * The lines printed once the entry is up: where it answers, its docs, and its APIs.
+ * The lines printed once the entry is up: where it answers, its docs, its APIs, and the services
+ * it depends on (served here by workers of their own, or called at their addresses).
  * @example
  * logger.log('info', banner(started, 'dev'))
  */
 export function banner({ serving, file }: Started, mode: 'dev' | 'serve'): string {
-  const { supervisor, description, url } = serving
+  const { supervisor, layout, url, pools } = serving
   const count = supervisor.workers().filter((w) => w.status !== 'draining').length
-  const services = description.services
-  const name = description.kind === 'service' ? services[0]!.name : file
+  const services = layout.entry.services
+  const name = layout.entry.kind === 'service' ? services[0]!.name : file
   const lines = [
     `bento ${mode}: ${name} on ${supervisor.runtime}, ${count} worker${count === 1 ? '' : 's'}, at ${url}`,
   ]
-  if (description.kind === 'service') {
+  if (layout.entry.kind === 'service') {
     lines.push(`  docs ${url}/   openapi ${url}/docs.json   metrics ${url}/metrics`)
     for (const api of services[0]!.apis) lines.push(`  ${api.method} ${url}${api.route}`)
   } else if (services.length > 0) {
     lines.push(`  serves ${services.map((s) => s.name).join(', ')}`)
   }
+  const local = pools
+    .filter((p) => p.internal)
+    .map((p) => `${p.name} (${p.plan.workers} worker${p.plan.workers === 1 ? '' : 's'})`)
+  const remote = [...layout.remote].map(([dependency, at]) => `${dependency} at ${at}`)
+  if (local.length + remote.length > 0)
+    lines.push(`  depends on ${[...local, ...remote].join(', ')}`)
   return lines.join('\n')
 }

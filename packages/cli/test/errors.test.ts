@@ -127,8 +127,8 @@ describe('bento --help', () => {
     for (const command of ['dev', 'serve', 'info']) expect(top.output).toContain(command)
     const expectations: Record<string, string[]> = {
       dev: ['--port', '--host', '--workers', '--no-watch'],
-      serve: ['--port', '--host', '--workers', '--log-format'],
-      info: ['--json', '--workers'],
+      serve: ['--port', '--host', '--workers', '--log-format', '--service', '--depends'],
+      info: ['--json', '--workers', '--service', '--depends'],
     }
     for (const [command, flags] of Object.entries(expectations)) {
       const help = startBento('node', [command, '--help'], { cwd })

@@ -56,4 +56,41 @@ describe('bento info', () => {
     expect(output).toMatch(/^memory/m)
     expect(output).toMatch(/^plan\s+1 worker/m)
   })
+
+  it('plans every service of a graph, dependencies first, and only those served here', async () => {
+    const source = `import { api, depends, service } from '@bento/core'
+const echo = api({ handler: () => 'ok' })
+const model = service({ name: 'model', workers: 2, apis: { echo } })
+const far = service({ name: 'far', apis: { echo } })
+export default service({
+  name: 'api',
+  workers: 1,
+  depends: { model, far: depends(far, { url: 'http://far:3000' }) },
+  apis: { echo },
+})
+`
+    const cwd = project({ 'service.ts': source })
+    const json = await run(['info', 'service.ts', '--json'], cwd)
+    expect(json.code).toBe(0)
+    const body = JSON.parse(json.output)
+    expect(
+      body.services.map((s: { name: string; plan: { workers: number } }) => [
+        s.name,
+        s.plan.workers,
+      ])
+    ).toEqual([
+      ['model', 2],
+      ['api', 1],
+    ])
+    expect(body.plan.workers).toBe(1)
+    expect(body.remote).toEqual({ far: 'http://far:3000' })
+
+    const text = await run(['info', 'service.ts', '--depends', 'model=http://model:3000'], cwd)
+    expect(text.code).toBe(0)
+    expect(text.output).not.toMatch(/plan\s+model:/)
+    expect(text.output).toMatch(/^remote\s+model at http:\/\/model:3000$/m)
+    const graph = await run(['info', 'service.ts'], cwd)
+    expect(graph.output).toMatch(/^plan\s+model: 2 workers$/m)
+    expect(graph.output).toMatch(/^plan\s+api: 1 worker$/m)
+  })
 })

@@ -2,10 +2,23 @@
 // service's lifecycle in a worker, and the services an app serves. Edge-safe, as the root is.
 export { Batcher, type BatcherOptions, type BatchReport, BatchShedError } from './batch/batcher.ts'
 export { COST_MODEL_DEFAULTS, CostModel, type CostModelOptions } from './batch/cost-model.ts'
+export {
+  type ApiRoute,
+  type CallContext,
+  startCall,
+  type Target,
+  TIMEOUT_HEADER,
+} from './client/call.ts'
+export { STREAM_JSON_HEADER } from './client/chunks.ts'
+export { dependsFor, type RequestLink } from './client/depends.ts'
+export { callInProcess, dependencyStats, targetFor } from './client/registry.ts'
+export type { DependencySnapshot } from './client/stats.ts'
 export { type Clock, systemClock } from './clock.ts'
 export { readEnv } from './env.ts'
 export { EntryError } from './errors.ts'
+export { Histogram, type HistogramData, LATENCY_BUCKETS } from './histogram.ts'
 export { type RuntimeName, runtimeName } from './runtime/detect.ts'
+export { serviceGraph } from './service/graph.ts'
 export {
   isStandardSchema,
   type SchemaIssue,

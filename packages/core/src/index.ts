@@ -2,9 +2,22 @@
 // errors a handler throws. Nothing here imports a `node:` module, so a service definition loads on
 // Node, Bun, Deno and edge runtimes. HTTP adapters use `@bento/core/adapter`; serving and planning
 // are in `@bento/core/serve`.
+export { CallError, isCallError } from './client/errors.ts'
 export { BentoConfigError, HttpError } from './errors.ts'
 export { api } from './service/apis.ts'
+export type {
+  CallOptions,
+  Client,
+  ClientMethod,
+  Clients,
+  Dependency,
+  DependsMap,
+  PendingCall,
+  UntypedClient,
+  UntypedDepends,
+} from './service/clients.ts'
 export { DEFAULTS } from './service/defaults.ts'
+export { type DependsOptions, depends, isDependency } from './service/depends.ts'
 export type { StandardSchemaV1 } from './service/schema.ts'
 export { isService, service } from './service/service.ts'
 export type {
@@ -12,7 +25,9 @@ export type {
   ApiDefinition,
   Backoff,
   BatchApi,
+  HandlerResult,
   NormalizedApi,
+  ResolvedDependency,
   Resources,
   RestartPolicy,
   Service,

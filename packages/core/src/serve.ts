@@ -1,10 +1,12 @@
 // @bento/core/serve: serving and planning, for the CLI and other tools. `serve()` takes the entry
 // the user wrote and runs it: described, planned with the worker-count strategy, supervised.
+export { parseDependsVar } from './client/registry.ts'
 export { environment } from './env.ts'
 export {
   allocateGpus,
   type GpuAllocation,
   type GpuDevice,
+  type GpuLedger,
   type GpuPool,
   type GpuSlots,
   gpuPool,
@@ -26,6 +28,18 @@ export {
   type ServiceDescription,
 } from './serving/describe.ts'
 export { type EntryExport, findExport } from './serving/entry.ts'
-export { type PoolPlan, type PoolSettings, planPool } from './serving/pool.ts'
-export { type ServeOptions, type Serving, serve } from './serving/serve.ts'
+export {
+  type GraphLayout,
+  type LayoutOptions,
+  layoutGraph,
+  localDependencies,
+} from './serving/layout.ts'
+export {
+  type GraphPlan,
+  type PoolPlan,
+  type PoolSettings,
+  planGraph,
+  planPool,
+} from './serving/pool.ts'
+export { type ServedPool, type ServeOptions, type Serving, serve } from './serving/serve.ts'
 export { VARS } from './vars.ts'

@@ -25,6 +25,8 @@ export const VARS = {
   listenFd: 'BENTO_LISTEN_FD',
   reusePort: 'BENTO_REUSE_PORT',
   handoff: 'BENTO_HANDOFF',
+  /** Where an internal service's worker listens: `unix:<path>` or `tcp:127.0.0.1`. */
+  listen: 'BENTO_LISTEN',
   /** The worker's GPU UUIDs, comma-separated (its CUDA_VISIBLE_DEVICES, by plan()). */
   gpus: 'BENTO_GPUS',
   // Set by serve() for the processes that load the user's entry.
@@ -34,9 +36,15 @@ export const VARS = {
   source: 'BENTO_SOURCE',
   /** `serve` (a worker) or `deploy` (describes the entry, then runs onDeployment). */
   role: 'BENTO_ROLE',
+  /** Which service of the entry's graph a worker serves, when not the entry's own. */
+  service: 'BENTO_SERVICE',
+  /** The dependencies bento serves here, by name, comma-separated: calls wait for their workers. */
+  peers: 'BENTO_PEERS',
   // Read from the user's environment.
   /** A worker count over the service's strategy. */
   workers: 'BENTO_WORKERS',
+  /** Addresses of dependencies served elsewhere: `name=url,name=url`. */
+  depends: 'BENTO_DEPENDS',
   /** Leave CUDA_VISIBLE_DEVICES as inherited. */
   disableGpuAllocation: 'BENTO_DISABLE_GPU_ALLOCATION',
   /** `development` turns on development mode, as NODE_ENV does. */

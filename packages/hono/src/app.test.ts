@@ -63,3 +63,104 @@ describe('toHono', () => {
     expect((await css.text()).length).toBeGreaterThan(10_000)
   })
 })
+
+describe('toHono: dependencies', () => {
+  const model = service({
+    name: 'dep-model',
+    traffic: { timeout: 30 },
+    apis: {
+      echo: api({
+        handler: (input: unknown, ctx) => ({
+          input,
+          timeout: ctx.headers.get('bento-timeout'),
+          requestId: ctx.requestId,
+        }),
+      }),
+      words: api({
+        handler: async function* () {
+          yield 'one'
+          yield '42'
+        },
+      }),
+      wait: api({
+        handler: async (_input: unknown, ctx) => {
+          await new Promise((resolve) => setTimeout(resolve, 1_000))
+          return { late: !ctx.signal.aborted }
+        },
+      }),
+    },
+  })
+  const caller = service({
+    name: 'dep-caller',
+    traffic: { timeout: 0.2 },
+    depends: { model },
+    apis: {
+      relay: api({
+        depends: { model },
+        handler: async (input: unknown, ctx) => ctx.depends.model.echo(input),
+      }),
+      words: api({
+        depends: { model },
+        handler: async (_input: unknown, ctx) => {
+          const words: string[] = []
+          for await (const word of ctx.depends.model.words()) words.push(word)
+          return words
+        },
+      }),
+      wait: api({
+        depends: { model },
+        handler: (_input: unknown, ctx) => ctx.depends.model.wait(),
+      }),
+    },
+  })
+  const post = (app: Hono, path: string, body: unknown, headers: Record<string, string> = {}) =>
+    app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    })
+
+  it('calls them in this process when asked to, with the request id and remaining time', async () => {
+    const app = toHono(caller, { dependencies: 'in-process' })
+    const answer = await post(app, '/relay', { a: 1 }, { 'x-request-id': 'abc-1' })
+    expect(answer.status).toBe(200)
+    const body = (await answer.json()) as { input: unknown; timeout: string; requestId: string }
+    expect(body.input).toEqual({ a: 1 })
+    expect(body.requestId).toBe('abc-1')
+    // The caller has 0.2 s: the model is given no more.
+    expect(Number(body.timeout)).toBeLessThanOrEqual(200)
+    // Streamed strings stay strings ("42", not 42).
+    expect(await (await post(app, '/words', {})).json()).toEqual(['one', '42'])
+  })
+
+  it("caps the callee's timeout by the caller's: a late model answer is the caller's 504", async () => {
+    const app = toHono(caller, { dependencies: 'in-process' })
+    const late = await post(app, '/wait', {})
+    expect(late.status).toBe(504)
+  })
+
+  it('never runs them in this process unasked: a 503 that names the dependency and the fix', async () => {
+    const app = toHono(
+      service({
+        name: 'dep-lonely',
+        depends: { model },
+        apis: { relay: caller.definition.apis.relay },
+      })
+    )
+    const answer = await post(app, '/relay', {})
+    expect(answer.status).toBe(503)
+    const body = (await answer.json()) as { error: string; dependency: { service: string } }
+    expect(body.dependency.service).toBe('dep-model')
+    expect(body.error).toMatch(/no address for the dependency "dep-model"/)
+    // And /readyz says the dependency is not ready, promptly.
+    const ready = await app.request('/readyz')
+    expect(ready.status).toBe(503)
+    expect(await ready.json()).toMatchObject({ notReady: ['dep-model'] })
+  })
+
+  it('refuses a dependencies option it does not know', () => {
+    expect(() => toHono(caller, { dependencies: 'inline' as 'in-process' })).toThrow(
+      /dependencies must be 'in-process' or left out/
+    )
+  })
+})

@@ -3,7 +3,13 @@
 // hit with another method, and last a catch-all `404`, so that unknown paths under the mount point
 // still get JSON (Hono's `route()` carries routes over, not `notFound`).
 import type { NormalizedApi, Service } from '@bento/core'
-import { markServed, validate } from '@bento/core/adapter'
+import {
+  callInProcess,
+  markServed,
+  STREAM_JSON_HEADER,
+  TIMEOUT_HEADER,
+  validate,
+} from '@bento/core/adapter'
 import { type Context, Hono } from 'hono'
 import { Call, HandlerContext } from './context.ts'
 import { createDispatch, type Dispatch } from './dispatch.ts'
@@ -40,6 +46,24 @@ export function toHono<State>(service: Service<State>, options?: ToHonoOptions):
   const settings = resolveOptions(options)
   // A worker serving an app entry learns from this which services the app mounts.
   markServed(service as Service<unknown>)
+  return build(service as Service<unknown>, settings)
+}
+
+// Asked for: the services this one calls, each with an app of its own in this process (made on
+// its first call), and so on down the graph.
+function inProcess(service: Service<unknown>, settings: ResolvedOptions): void {
+  for (const { service: callee, url } of Object.values(service.depends)) {
+    if (url !== undefined) continue
+    let app: Hono | undefined
+    callInProcess(service, callee.name, (request) => {
+      app ??= build(callee as Service<unknown>, { ...settings, docs: false })
+      return app.fetch(request)
+    })
+  }
+}
+
+function build(service: Service<unknown>, settings: ResolvedOptions): Hono {
+  if (settings.dependencies === 'in-process') inProcess(service, settings)
   const state = stateOf(service as Service<unknown>)
   const app = new Hono()
 
@@ -98,13 +122,14 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
     checkOutput: settings.dev && api.output !== undefined ? outputChecker(api) : undefined,
   }
   const { lifecycle, limiter } = state
+  const svc = state.service
   const { timeout, bodyLimit, maxDepth, how } = plan
   const schema = api.input?.['~standard']
   // One async function per request (no helper awaited in between): on a fast handler the
   // adapter's own promises and allocations are most of what it adds to a hand-written route.
   return async (c: Context): Promise<Response> => {
     const requestId = requestIdOf(c)
-    const call = new Call(requestId, c.req.raw, state, metrics)
+    const call = new Call(requestId, c.req.raw, state, metrics, timeoutOf(c.req.raw, timeout))
     let response: Response
     try {
       let input: unknown
@@ -113,7 +138,7 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
         // A body still arriving is bounded by the request's timeout: a client trickling it in
         // gets 408 rather than holding the worker for as long as it likes.
         if (input instanceof Promise) {
-          input = await withTimeout(input, call.left(timeout), () => {}, timeout, bodyTimedOut)
+          input = await withTimeout(input, call.left(), () => {}, call.timeout, bodyTimedOut)
         }
       } catch (error) {
         throw inputError(error, c.req.raw)
@@ -125,11 +150,11 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
         input = result.value
       }
       const state = lifecycle.started ? lifecycle.state : await lifecycle.start()
-      const ctx = new HandlerContext(lifecycle.worker, state, c.req.raw.headers, call)
+      const ctx = new HandlerContext(lifecycle.worker, state, c.req.raw.headers, call, svc)
 
       if (limiter !== undefined) {
         if (!limiter.tryAcquire()) {
-          await acquire(limiter, call.left(timeout), c.req.raw.signal, timeout)
+          await acquire(limiter, call.left(), c.req.raw.signal, call.timeout)
         }
         call.takePermit()
       }
@@ -150,7 +175,7 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
           // A stream nobody will read: close it so its `finally` runs, then free the permit.
           else if (timedOut) closeIterator(value[Symbol.asyncIterator]()).then(call.finisher)
         }, call.finisher)
-        output = await deadline(output, call, plan, () => {
+        output = await deadline(output, call, () => {
           timedOut = true
         })
       } else if (!isAsyncIterable(output)) {
@@ -179,21 +204,24 @@ function unlessGone(error: unknown, request: Request): unknown {
   return typeof status === 'number' ? error : clientClosed()
 }
 
+// A service calling this one sends the time it has left: this request gets no more than that.
+function timeoutOf(request: Request, timeout: number): number {
+  const header = request.headers.get(TIMEOUT_HEADER)
+  if (header === null) return timeout
+  const ms = Number(header)
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(timeout, ms / 1000) : timeout
+}
+
 /** `work`, or a `504` once the request's time is up, aborting the handler's signal. */
-function deadline<T>(
-  work: Promise<T>,
-  call: Call,
-  plan: ApiPlan,
-  onTimeout: () => void
-): Promise<T> {
+function deadline<T>(work: Promise<T>, call: Call, onTimeout: () => void): Promise<T> {
   return withTimeout(
     work,
-    call.left(plan.timeout),
+    call.left(),
     () => {
       onTimeout()
-      call.abort(new DOMException(`the request timed out after ${plan.timeout} s`, 'TimeoutError'))
+      call.abort(new DOMException(`the request timed out after ${call.timeout} s`, 'TimeoutError'))
     },
-    plan.timeout
+    call.timeout
   )
 }
 
@@ -211,7 +239,7 @@ async function stream(
   let timedOut = false
   const pending = iterator.next()
   try {
-    first = await deadline(pending, call, plan, () => {
+    first = await deadline(pending, call, () => {
       timedOut = true
     })
   } catch (error) {
@@ -236,6 +264,7 @@ async function stream(
   }
   const { body, headers } = streamBody(iterator, first, {
     mode: plan.api.stream,
+    json: c.req.raw.headers.get(STREAM_JSON_HEADER) === 'json',
     check: plan.checkOutput,
     errorEvent: (error) => describeError(error, requestId, plan.how).body,
     abort: (reason) => call.abort(reason),

@@ -2,7 +2,8 @@
 // it (deadline, abort switch, and claim on the API's concurrency permit and in-flight count). Two
 // objects per request and no closures on the fast path: on a quick handler these allocations are a
 // visible part of what the adapter adds to a hand-written route.
-import type { ApiContext, WorkerInfo } from '@bento/core'
+import type { ApiContext, Clients, Service, WorkerInfo } from '@bento/core'
+import { dependsFor } from '@bento/core/adapter'
 import type { ApiMetrics } from './metrics.ts'
 import type { ServiceState } from './state.ts'
 
@@ -35,7 +36,9 @@ export class Call {
     readonly requestId: string,
     request: Request,
     state: ServiceState,
-    metrics: ApiMetrics
+    metrics: ApiMetrics,
+    /** Seconds the request may take: `traffic.timeout`, capped by a calling service's deadline. */
+    readonly timeout: number
   ) {
     this.#request = request
     this.#state = state
@@ -69,9 +72,9 @@ export class Call {
     this.#controller?.abort(reason)
   }
 
-  /** Milliseconds left of a `timeout` (in seconds) counted from arrival. */
-  left(timeout: number): number {
-    return timeout * 1000 - (performance.now() - this.arrived)
+  /** Milliseconds left of the request's `timeout`, counted from arrival. */
+  left(): number {
+    return this.timeout * 1000 - (performance.now() - this.arrived)
   }
 
   /** Records that the request now holds a concurrency permit. */
@@ -106,12 +109,15 @@ export class HandlerContext implements ApiContext {
   readonly threads: number
   readonly requestId: string
   readonly #call: Call
+  readonly #service: Service
+  #depends: Clients<unknown> | undefined
 
   constructor(
     worker: WorkerInfo,
     readonly state: unknown,
     readonly headers: Headers,
-    call: Call
+    call: Call,
+    service: Service
   ) {
     this.workerIndex = worker.workerIndex
     this.workerCount = worker.workerCount
@@ -119,9 +125,21 @@ export class HandlerContext implements ApiContext {
     this.threads = worker.threads
     this.requestId = call.requestId
     this.#call = call
+    this.#service = service
   }
 
   get signal(): AbortSignal {
     return this.#call.signal
+  }
+
+  /** The clients of the services this one depends on, made on first use. */
+  get depends(): Clients<unknown> {
+    this.#depends ??= dependsFor(this.#service, {
+      signal: this.#call.signal,
+      remainingMs: () => this.#call.left(),
+      requestId: this.requestId,
+      headers: this.headers,
+    }) as Clients<unknown>
+    return this.#depends
   }
 }

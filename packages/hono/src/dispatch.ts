@@ -67,5 +67,7 @@ function batchContext(items: Item[]): ApiContext {
     requestId: first.requestId,
     headers: first.headers,
     signal: controller.signal,
+    // Calls from a batch carry the first request's deadline and trace.
+    depends: first.depends,
   }
 }

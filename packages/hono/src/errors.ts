@@ -1,6 +1,6 @@
 // Every error response is JSON with the same shape, so clients parse one format whatever failed:
 // `{ error, requestId }`, plus `issues` for validation errors and whatever an `HttpError` adds.
-import { HttpError } from '@bento/core'
+import { HttpError, isCallError } from '@bento/core'
 import type { SchemaIssue, StandardSchemaV1 } from '@bento/core/adapter'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
@@ -79,6 +79,23 @@ interface StatusError {
 function statusOf(error: unknown): StatusError | undefined {
   if (typeof error !== 'object' || error === null) return undefined
   const { name, status } = error as { name?: unknown; status?: unknown }
+  // A call to another service failed and the handler let it through: this service can't answer
+  // for now (503), or, when the call ran out of the request's own time, it timed out (504). The
+  // dependency is named, and what it said is kept.
+  if (isCallError(error)) {
+    return {
+      status: error.status === 504 ? 504 : 503,
+      message: `the dependency "${error.service}" failed: ${error.message}`,
+      details: {
+        dependency: {
+          service: error.service,
+          api: error.api,
+          status: error.status,
+          ...(error.body !== undefined && { body: error.body }),
+        },
+      },
+    }
+  }
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) {
     // The batcher refuses a request it can't answer in time; that is load shedding, not a bug.
     if (name === 'BatchShedError') {

@@ -1,10 +1,16 @@
 // The operational routes: liveness (this worker), readiness and metrics (the whole service: every
-// worker's answer, gathered through the supervisor). None of them passes through the traffic
-// limiter, so a saturated worker still answers its probes.
-import { serverContext } from '@bento/core'
+// worker's answer, gathered through the supervisor; and the services it depends on). None of them
+// passes through the traffic limiter, so a saturated worker still answers its probes.
+import { type SupervisorStats, serverContext } from '@bento/core'
+import { targetFor } from '@bento/core/adapter'
 import type { Context, Hono } from 'hono'
 import { jsonResponse } from './errors.ts'
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type WorkerMetrics } from './metrics.ts'
+import {
+  type MetricsSection,
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+  type WorkerMetrics,
+} from './metrics.ts'
 import { requestIdOf } from './request.ts'
 import { gatherAll, type ServiceState, type WorkerReadiness, workerStatus } from './state.ts'
 
@@ -49,11 +55,18 @@ export function healthRoutes(app: Hono, state: ServiceState): void {
       worker: answer.worker,
       ...(answer.services?.[name] ?? { ready: false, status: 'unknown' }),
     }))
-    const ready = workers.length > 0 && workers.every((w) => w.ready)
+    const dependencies = await dependenciesReady(state)
+    const ready =
+      workers.length > 0 && workers.every((w) => w.ready) && dependencies.every((d) => d.ready)
     const body: Record<string, unknown> = {
       status: ready ? 'ready' : 'not ready',
       service: name,
       workers,
+    }
+    if (dependencies.length > 0) {
+      body.dependencies = dependencies
+      const waiting = dependencies.filter((d) => !d.ready).map((d) => d.service)
+      if (waiting.length > 0) body.notReady = waiting
     }
     if (partial) body.partial = true
     return jsonResponse(c, body, ready ? 200 : 503, { 'x-request-id': requestId })
@@ -68,15 +81,76 @@ export function healthRoutes(app: Hono, state: ServiceState): void {
 export function metricsRoute(app: Hono, state: ServiceState): void {
   app.get('/metrics', async (c) => {
     const requestId = requestIdOf(c)
-    const [{ answers }, supervisor] = await Promise.all([
+    const [{ answers }, supervisor, others, othersStats] = await Promise.all([
       gatherAll<WorkerMetrics>('metrics'),
       serverContext.supervisorStats().catch(() => undefined),
+      // The services this one depends on that run on this machine: through the supervisor.
+      graphAnswers<WorkerMetrics>('metrics'),
+      graphAnswers<SupervisorStats>('bento:supervisor'),
     ])
-    const text = renderPrometheus(
-      state.service.name,
-      answers.filter((a) => a.services),
-      supervisor
-    )
+    const sections: MetricsSection[] = [
+      { service: state.service.name, workers: answers.filter((a) => a.services), supervisor },
+      ...others.map(({ service, values }) => ({
+        service,
+        workers: values.filter((v) => typeof v === 'object' && v !== null && v.services),
+        supervisor: othersStats.find((o) => o.service === service)?.values[0],
+      })),
+    ]
+    const text = renderPrometheus(sections)
     return c.body(text, 200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'x-request-id': requestId })
   })
+}
+
+// How long /readyz waits for a dependency's own /readyz: a dependency that hangs (a wrong
+// address, a firewall dropping packets) makes this one not ready, not a probe that never answers.
+const DEPENDENCY_READY_MS = 2_000
+
+/** One dependency's readiness, as /readyz reports it. */
+export interface DependencyReadiness {
+  service: string
+  ready: boolean
+  /** Why it is not: its own /readyz answer's status, or what went wrong asking. */
+  reason?: string
+}
+
+async function dependenciesReady(state: ServiceState): Promise<DependencyReadiness[]> {
+  const seen = new Map<string, string | undefined>()
+  for (const { service, url } of Object.values(state.service.depends)) seen.set(service.name, url)
+  return Promise.all(
+    [...seen].map(async ([service, url]): Promise<DependencyReadiness> => {
+      try {
+        const response = await targetFor(service, url, state.service).send(
+          { method: 'GET', path: '/readyz', headers: { accept: 'application/json' } },
+          AbortSignal.timeout(DEPENDENCY_READY_MS)
+        )
+        const answer = (await response.json().catch(() => ({}))) as { notReady?: unknown }
+        if (response.status === 200) return { service, ready: true }
+        const inner = Array.isArray(answer.notReady)
+          ? ` (waiting for ${answer.notReady.join(', ')})`
+          : ''
+        return { service, ready: false, reason: `its /readyz answered ${response.status}${inner}` }
+      } catch (error) {
+        const timedOut = error instanceof Error && error.name === 'TimeoutError'
+        const why = error instanceof Error ? error.message : String(error)
+        return {
+          service,
+          ready: false,
+          reason: timedOut ? `no answer within ${DEPENDENCY_READY_MS / 1000} s` : why,
+        }
+      }
+    })
+  )
+}
+
+// Every other service's answers to `topic`, when this worker is part of a graph bento serves.
+async function graphAnswers<T>(topic: string): Promise<{ service: string; values: T[] }[]> {
+  try {
+    const answers = await serverContext.gather(`bento:graph:${topic}`)
+    return answers.filter(
+      (a): a is { service: string; values: T[] } =>
+        typeof a === 'object' && a !== null && Array.isArray((a as { values?: unknown }).values)
+    )
+  } catch {
+    return []
+  }
 }

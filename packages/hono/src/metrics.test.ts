@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   ApiMetrics,
   Histogram,
+  LATENCY_BUCKETS,
   mergeSnapshots,
   renderPrometheus,
   type WorkerMetrics,
@@ -49,7 +50,7 @@ describe('renderPrometheus', () => {
   }
 
   it('writes HELP and TYPE before each family and cumulative buckets ending in +Inf', () => {
-    const text = renderPrometheus('s', [worker(1, 0)])
+    const text = renderPrometheus([{ service: 's', workers: [worker(1, 0)] }])
     expect(text).toContain(
       '# HELP bento_requests_total API requests answered, by API and HTTP status.\n# TYPE bento_requests_total counter\nbento_requests_total{service="s",api="predict",status="200"} 1\n'
     )
@@ -68,14 +69,14 @@ describe('renderPrometheus', () => {
   })
 
   it('labels in-flight requests by worker only when several workers answered', () => {
-    const text = renderPrometheus('s', [worker(1, 2), worker(2, 5)])
+    const text = renderPrometheus([{ service: 's', workers: [worker(1, 2), worker(2, 5)] }])
     expect(text).toContain('bento_requests_in_flight{service="s",api="predict"} 7\n')
     expect(text).toContain('bento_worker_requests_in_flight{service="s",worker="2"} 5\n')
     expect(text).toContain('bento_workers{service="s"} 2\n')
   })
 
   it('ignores workers that do not serve the service', () => {
-    const text = renderPrometheus('other', [worker(1, 0)])
+    const text = renderPrometheus([{ service: 'other', workers: [worker(1, 0)] }])
     expect(text).toContain('bento_workers{service="other"} 0\n')
     expect(text).not.toContain('predict')
   })
@@ -87,14 +88,87 @@ describe('renderPrometheus with the supervisor counters', () => {
       worker: 1,
       services: { s: { apis: { x: new ApiMetrics(false).snapshot() }, queue: 0 } },
     }
-    const text = renderPrometheus('s', [worker], {
-      restarts: { oom: 2, crash: 1 },
-      recycles: { memory: 3 },
-    })
+    const text = renderPrometheus([
+      {
+        service: 's',
+        workers: [worker],
+        supervisor: { restarts: { oom: 2, crash: 1 }, recycles: { memory: 3 } },
+      },
+    ])
     expect(text).toContain('# TYPE bento_worker_restarts_total counter')
     expect(text).toContain('bento_worker_restarts_total{service="s",reason="oom"} 2')
     expect(text).toContain('bento_worker_restarts_total{service="s",reason="crash"} 1')
     expect(text).toContain('bento_worker_recycles_total{service="s",reason="memory"} 3')
-    expect(renderPrometheus('s', [worker])).not.toContain('bento_worker_restarts_total')
+    expect(renderPrometheus([{ service: 's', workers: [worker] }])).not.toContain(
+      'bento_worker_restarts_total'
+    )
+  })
+})
+
+describe('renderPrometheus over a graph', () => {
+  const api = () => {
+    const m = new ApiMetrics(false)
+    m.done(200, 0.01)
+    return m.snapshot()
+  }
+  const latency = (seconds: number) => {
+    const h = new Histogram(LATENCY_BUCKETS)
+    h.observe(seconds)
+    return h.data()
+  }
+
+  it('writes each family once, with a sample per service, and the calls between them', () => {
+    const search: WorkerMetrics = {
+      worker: 1,
+      services: { search: { apis: { search: api() }, queue: 0 } },
+      dependencies: [
+        {
+          service: 'search',
+          dependency: 'embedder',
+          api: 'embed',
+          calls: { '200': 3, '503': 1 },
+          latency: latency(0.004),
+        },
+      ],
+    }
+    const searchTwo: WorkerMetrics = {
+      worker: 2,
+      services: { search: { apis: { search: api() }, queue: 0 } },
+      dependencies: [
+        {
+          service: 'search',
+          dependency: 'embedder',
+          api: 'embed',
+          calls: { '200': 2, error: 1 },
+          latency: latency(0.02),
+        },
+      ],
+    }
+    const embedder: WorkerMetrics = {
+      worker: 1,
+      services: { embedder: { apis: { embed: api() }, queue: 0 } },
+    }
+    const text = renderPrometheus([
+      { service: 'search', workers: [search, searchTwo] },
+      {
+        service: 'embedder',
+        workers: [embedder],
+        supervisor: { restarts: { crash: 1 }, recycles: {} },
+      },
+    ])
+    expect(text.match(/# TYPE bento_requests_total /g)).toHaveLength(1)
+    expect(text).toContain('bento_requests_total{service="search",api="search",status="200"} 2\n')
+    expect(text).toContain('bento_requests_total{service="embedder",api="embed",status="200"} 1\n')
+    expect(text).toContain('bento_workers{service="embedder"} 1\n')
+    expect(text).toContain('bento_worker_restarts_total{service="embedder",reason="crash"} 1\n')
+    expect(text).toContain(
+      'bento_dependency_calls_total{service="search",dependency="embedder",api="embed",outcome="200"} 5\n'
+    )
+    expect(text).toContain(
+      'bento_dependency_errors_total{service="search",dependency="embedder",api="embed"} 2\n'
+    )
+    expect(text).toContain(
+      'bento_dependency_call_duration_seconds_count{service="search",dependency="embedder",api="embed"} 2\n'
+    )
   })
 })

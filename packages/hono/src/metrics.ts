@@ -1,23 +1,18 @@
-import type { SupervisorStats } from '@bento/core/adapter'
-
 // A small metrics registry, dependency-free so it runs on edge runtimes. Each worker keeps plain
 // counters; a scrape gathers every worker's snapshot (plain JSON, so it crosses the supervisor's
 // IPC), sums them, and renders the Prometheus text format (version 0.0.4).
+import {
+  type DependencySnapshot,
+  Histogram,
+  type HistogramData,
+  LATENCY_BUCKETS,
+  type SupervisorStats,
+} from '@bento/core/adapter'
 
-/** Upper bounds of the latency histogram, in seconds. */
-export const LATENCY_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
-] as const
+export { Histogram, type HistogramData, LATENCY_BUCKETS }
 
 /** Upper bounds of the batch size histogram. */
 export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256] as const
-
-/** A histogram as JSON: the count in each bucket (not cumulative; the last is `+Inf`), sum, count. */
-export interface HistogramData {
-  counts: number[]
-  sum: number
-  count: number
-}
 
 /** One API's figures in one worker (or summed over workers). */
 export interface ApiSnapshot {
@@ -41,44 +36,8 @@ export interface ServiceSnapshot {
 export interface WorkerMetrics {
   worker: number
   services: Record<string, ServiceSnapshot>
-}
-
-/**
- * A histogram with fixed upper bounds.
- * @example
- * const h = new Histogram([0.1, 1]); h.observe(0.5); h.data() // { counts: [0, 1, 0], sum: 0.5, count: 1 }
- */
-export class Histogram {
-  readonly counts: number[]
-  sum = 0
-  count = 0
-
-  constructor(readonly bounds: readonly number[]) {
-    this.counts = new Array<number>(bounds.length + 1).fill(0)
-  }
-
-  /**
-   * Records one value.
-   * @example
-   * latency.observe(0.012)
-   */
-  observe(value: number): void {
-    const { bounds } = this
-    let i = 0
-    while (i < bounds.length && value > bounds[i]!) i++
-    this.counts[i]!++
-    this.sum += value
-    this.count++
-  }
-
-  /**
-   * A JSON copy.
-   * @example
-   * const copy = latency.data()
-   */
-  data(): HistogramData {
-    return { counts: [...this.counts], sum: this.sum, count: this.count }
-  }
+  /** The calls it made to other services. */
+  dependencies?: DependencySnapshot[]
 }
 
 /**
@@ -193,28 +152,36 @@ function addHistogram(into: HistogramData, from: HistogramData): void {
   into.count += from.count
 }
 
+/** One service's part of a scrape: every worker's answer, and its supervisor's counters. */
+export interface MetricsSection {
+  service: string
+  workers: ReadonlyArray<WorkerMetrics>
+  /** Restart and recycle counters, when the service runs under a supervisor. */
+  supervisor?: SupervisorStats | undefined
+}
+
 /**
- * The Prometheus text exposition (format 0.0.4) of `service`, summed over `workers`; worker-level
- * in-flight counts get a `worker` label when more than one worker answered. With `supervisor`
- * (its counters, when supervised), worker restarts and recycles by cause too.
+ * The Prometheus text exposition (format 0.0.4) of one or more services (an entry and the
+ * services it depends on), each summed over its workers and labelled `service`; worker-level
+ * in-flight counts get a `worker` label when more than one worker answered; calls to other
+ * services are counted by calling service, dependency, API and outcome.
  * @example
- * const text = renderPrometheus('hello', await serverContext.gather('metrics'))
+ * const text = renderPrometheus([{ service: 'hello', workers: await serverContext.gather('metrics') }])
  */
-export function renderPrometheus(
-  service: string,
-  workers: ReadonlyArray<WorkerMetrics>,
-  supervisor?: SupervisorStats
-): string {
-  const own = workers.filter((w) => w.services[service] !== undefined)
-  const total = mergeSnapshots(own.map((w) => w.services[service]!))
-  const base = { service }
-  const apis = Object.entries(total.apis)
+export function renderPrometheus(sections: ReadonlyArray<MetricsSection>): string {
+  const parts = sections.map(({ service, workers, supervisor }) => {
+    const own = workers.filter((w) => w.services?.[service] !== undefined)
+    const total = mergeSnapshots(own.map((w) => w.services[service]!))
+    return { base: { service }, own, apis: Object.entries(total.apis), total, supervisor }
+  })
   const out: string[] = []
 
   family(out, 'bento_requests_total', 'counter', 'API requests answered, by API and HTTP status.')
-  for (const [api, m] of apis) {
-    for (const [status, n] of Object.entries(m.requests)) {
-      out.push(sample('bento_requests_total', { ...base, api, status }, n))
+  for (const { base, apis } of parts) {
+    for (const [api, m] of apis) {
+      for (const [status, n] of Object.entries(m.requests)) {
+        out.push(sample('bento_requests_total', { ...base, api, status }, n))
+      }
     }
   }
 
@@ -224,22 +191,30 @@ export function renderPrometheus(
     'histogram',
     'Seconds from a request arriving to its response being complete, by API.'
   )
-  for (const [api, m] of apis) {
-    histogram(out, 'bento_request_duration_seconds', { ...base, api }, LATENCY_BUCKETS, m.latency)
+  for (const { base, apis } of parts) {
+    for (const [api, m] of apis) {
+      histogram(out, 'bento_request_duration_seconds', { ...base, api }, LATENCY_BUCKETS, m.latency)
+    }
   }
 
   family(out, 'bento_requests_in_flight', 'gauge', 'Requests being handled or queued, by API.')
-  for (const [api, m] of apis)
-    out.push(sample('bento_requests_in_flight', { ...base, api }, m.inFlight))
+  for (const { base, apis } of parts) {
+    for (const [api, m] of apis)
+      out.push(sample('bento_requests_in_flight', { ...base, api }, m.inFlight))
+  }
 
   family(out, 'bento_queue_depth', 'gauge', 'Requests waiting for a concurrency permit.')
-  out.push(sample('bento_queue_depth', base, total.queue))
+  for (const { base, total } of parts) out.push(sample('bento_queue_depth', base, total.queue))
 
-  const batched = apis.filter(([, m]) => m.batch !== undefined)
+  const batched = parts.flatMap(({ base, apis }) =>
+    apis
+      .filter(([, m]) => m.batch !== undefined)
+      .map(([api, m]) => ({ labels: { ...base, api }, m }))
+  )
   if (batched.length > 0) {
     family(out, 'bento_batch_size', 'histogram', 'Inputs per call of a batchable API handler.')
-    for (const [api, m] of batched) {
-      histogram(out, 'bento_batch_size', { ...base, api }, BATCH_BUCKETS, m.batch!)
+    for (const { labels, m } of batched) {
+      histogram(out, 'bento_batch_size', labels, BATCH_BUCKETS, m.batch!)
     }
     family(
       out,
@@ -247,28 +222,31 @@ export function renderPrometheus(
       'histogram',
       'Seconds a request of a batchable API waited before its batch was sent.'
     )
-    for (const [api, m] of batched) {
+    for (const { labels, m } of batched) {
       const wait = m.batchWait ?? {
         counts: new Array(LATENCY_BUCKETS.length + 1).fill(0),
         sum: 0,
         count: 0,
       }
-      histogram(out, 'bento_batch_queue_seconds', { ...base, api }, LATENCY_BUCKETS, wait)
+      histogram(out, 'bento_batch_queue_seconds', labels, LATENCY_BUCKETS, wait)
     }
   }
 
   family(out, 'bento_workers', 'gauge', 'Workers that answered this scrape.')
-  out.push(sample('bento_workers', base, own.length))
+  for (const { base, own } of parts) out.push(sample('bento_workers', base, own.length))
 
-  if (supervisor) {
+  const supervised = parts.filter((p) => p.supervisor !== undefined)
+  if (supervised.length > 0) {
     family(
       out,
       'bento_worker_restarts_total',
       'counter',
       'Workers restarted after exiting unasked, by cause: oom (the kernel OOM killer) or crash.'
     )
-    for (const [reason, n] of Object.entries(supervisor.restarts)) {
-      out.push(sample('bento_worker_restarts_total', { ...base, reason }, n))
+    for (const { base, supervisor } of supervised) {
+      for (const [reason, n] of Object.entries(supervisor!.restarts)) {
+        out.push(sample('bento_worker_restarts_total', { ...base, reason }, n))
+      }
     }
     family(
       out,
@@ -276,26 +254,101 @@ export function renderPrometheus(
       'counter',
       'Workers replaced on purpose by a fresh one, by cause: memory (over maxMemory).'
     )
-    for (const [reason, n] of Object.entries(supervisor.recycles)) {
-      out.push(sample('bento_worker_recycles_total', { ...base, reason }, n))
+    for (const { base, supervisor } of supervised) {
+      for (const [reason, n] of Object.entries(supervisor!.recycles)) {
+        out.push(sample('bento_worker_recycles_total', { ...base, reason }, n))
+      }
     }
   }
 
-  if (own.length > 1) {
+  const spread = parts.filter((p) => p.own.length > 1)
+  if (spread.length > 0) {
     family(
       out,
       'bento_worker_requests_in_flight',
       'gauge',
       'Requests being handled or queued, by worker (to spot an uneven load).'
     )
-    for (const w of own) {
-      const inFlight = Object.values(w.services[service]!.apis).reduce((n, m) => n + m.inFlight, 0)
-      out.push(
-        sample('bento_worker_requests_in_flight', { ...base, worker: String(w.worker) }, inFlight)
-      )
+    for (const { base, own } of spread) {
+      for (const w of own) {
+        const apis = Object.values(w.services[base.service]!.apis)
+        const inFlight = apis.reduce((n, m) => n + m.inFlight, 0)
+        out.push(
+          sample('bento_worker_requests_in_flight', { ...base, worker: String(w.worker) }, inFlight)
+        )
+      }
     }
   }
+
+  dependencyCalls(out, mergeDependencies(sections.flatMap((s) => s.workers)))
   return `${out.join('\n')}\n`
+}
+
+// Each worker counts the calls it made; a row per (caller, dependency, API), summed.
+function mergeDependencies(workers: ReadonlyArray<WorkerMetrics>): DependencySnapshot[] {
+  const rows = new Map<string, DependencySnapshot>()
+  for (const worker of workers) {
+    for (const row of worker.dependencies ?? []) {
+      const key = `${row.service}\0${row.dependency}\0${row.api}`
+      const into = rows.get(key)
+      if (into === undefined) {
+        rows.set(key, structuredClone(row))
+        continue
+      }
+      for (const [outcome, n] of Object.entries(row.calls)) {
+        into.calls[outcome] = (into.calls[outcome] ?? 0) + n
+      }
+      addHistogram(into.latency, row.latency)
+    }
+  }
+  return [...rows.values()]
+}
+
+function dependencyCalls(out: string[], rows: DependencySnapshot[]): void {
+  if (rows.length === 0) return
+  const labels = (row: DependencySnapshot) => ({
+    service: row.service,
+    dependency: row.dependency,
+    api: row.api,
+  })
+  family(
+    out,
+    'bento_dependency_calls_total',
+    'counter',
+    "Calls to other services, by outcome: the callee's HTTP status, error (no answer) or timeout."
+  )
+  for (const row of rows) {
+    for (const [outcome, n] of Object.entries(row.calls)) {
+      out.push(sample('bento_dependency_calls_total', { ...labels(row), outcome }, n))
+    }
+  }
+  family(
+    out,
+    'bento_dependency_errors_total',
+    'counter',
+    'Calls to other services that failed: no answer, a timeout, or a 4xx/5xx status.'
+  )
+  for (const row of rows) {
+    const failed = Object.entries(row.calls)
+      .filter(([outcome]) => !/^[123]\d\d$/.test(outcome))
+      .reduce((n, [, count]) => n + count, 0)
+    out.push(sample('bento_dependency_errors_total', labels(row), failed))
+  }
+  family(
+    out,
+    'bento_dependency_call_duration_seconds',
+    'histogram',
+    "Seconds from a call to another service to its answer's status."
+  )
+  for (const row of rows) {
+    histogram(
+      out,
+      'bento_dependency_call_duration_seconds',
+      labels(row),
+      LATENCY_BUCKETS,
+      row.latency
+    )
+  }
 }
 
 /** The Content-Type of the text exposition format. */

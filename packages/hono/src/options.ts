@@ -55,6 +55,13 @@ export interface ToHonoOptions {
   toJsonSchema?: (schema: StandardSchemaV1, io: 'input' | 'output') => JsonSchema | undefined
   /** Called with every error that becomes a `500`, for logging. Default: `console.error`. */
   onError?: (error: unknown, info: { requestId: string; api: string }) => void
+  /**
+   * `'in-process'`: call the services this one depends on (those without a `url`) in this
+   * process, through apps of their own, for a plain Hono app or an edge worker where `bento
+   * serve` does not run them. Off by default: a dependency with no address is then an error
+   * naming the fix, never silently run here.
+   */
+  dependencies?: 'in-process'
 }
 
 /** The options with every default applied. */
@@ -71,6 +78,7 @@ export interface ResolvedOptions {
   openapi: { title: string | undefined; version: string; description: string | undefined }
   toJsonSchema: ToHonoOptions['toJsonSchema']
   onError: NonNullable<ToHonoOptions['onError']>
+  dependencies: 'in-process' | undefined
 }
 
 /**
@@ -106,6 +114,11 @@ export function resolveOptions(options: ToHonoOptions = {}): ResolvedOptions {
       `toHono: maxJsonDepth must be a whole number of at least 1, got ${String(options.maxJsonDepth)}`
     )
   }
+  if (options.dependencies !== undefined && options.dependencies !== 'in-process') {
+    throw new TypeError(
+      `toHono: dependencies must be 'in-process' or left out, got ${String(options.dependencies)}`
+    )
+  }
   const basePath = options.basePath === undefined ? undefined : trimSlash(options.basePath)
   if (basePath !== undefined && basePath !== '' && !basePath.startsWith('/')) {
     throw new TypeError(`toHono: basePath must start with "/", got ${options.basePath}`)
@@ -126,6 +139,7 @@ export function resolveOptions(options: ToHonoOptions = {}): ResolvedOptions {
     },
     toJsonSchema: options.toJsonSchema,
     onError: options.onError ?? logError,
+    dependencies: options.dependencies,
   }
 }
 

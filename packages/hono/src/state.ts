@@ -3,7 +3,7 @@
 // so that two copies of this package in one process agree, and it is what this worker answers
 // when the service asks every worker for its metrics or readiness.
 import type { Service } from '@bento/core'
-import { type Lifecycle, lifecycle, serverContext } from '@bento/core/adapter'
+import { dependencyStats, type Lifecycle, lifecycle, serverContext } from '@bento/core/adapter'
 import {
   mergeSnapshots,
   ServiceMetrics,
@@ -113,7 +113,12 @@ function metricsAnswer(): WorkerMetrics {
   }
   const services: Record<string, ServiceSnapshot> = {}
   for (const [name, list] of byName) services[name] = mergeSnapshots(list)
-  return { worker: serverContext.workerIndex, services }
+  const dependencies = dependencyStats().snapshot()
+  return {
+    worker: serverContext.workerIndex,
+    services,
+    ...(dependencies.length > 0 && { dependencies }),
+  }
 }
 
 async function readyAnswer(): Promise<WorkerReadiness> {

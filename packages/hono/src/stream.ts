@@ -46,14 +46,16 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown>
 
 /**
  * One server-sent event in wire format: `event:`, one `data:` line per line of the data, `id:`,
- * `retry:`, and the blank line that ends it. Objects are sent as JSON.
+ * `retry:`, and the blank line that ends it. Objects are sent as JSON; strings as they are, or as
+ * JSON too with `json` (what a bento client asks for, to tell "42" from 42).
  * @example
  * sseFrame({ a: 1 }) // 'data: {"a":1}\n\n'
  * sseFrame('two\nlines') // 'data: two\ndata: lines\n\n'
  */
-export function sseFrame(chunk: unknown): string {
+export function sseFrame(chunk: unknown, json = false): string {
   const message: SseMessage = isSseMessage(chunk) ? chunk : { data: chunk }
-  const data = typeof message.data === 'string' ? message.data : JSON.stringify(message.data)
+  const data =
+    typeof message.data === 'string' && !json ? message.data : JSON.stringify(message.data)
   let frame = ''
   if (message.event !== undefined) frame += `event: ${singleLine('event', message.event)}\n`
   frame += `data: ${(data ?? 'null').split(/\r\n|\r|\n/).join('\ndata: ')}\n`
@@ -96,6 +98,8 @@ function textContentType(first: unknown): string {
 /** How `streamBody` sends chunks and reports the stream's end. */
 export interface StreamOptions {
   mode: 'sse' | 'text'
+  /** Every SSE `data:` as JSON, strings included (a bento client's `bento-stream: json`). */
+  json?: boolean
   /** Checks (and may transform) each chunk before it is sent; throws to end the stream. */
   check?: ((chunk: unknown) => unknown) | undefined
   /** The JSON body of the `error` event for an error thrown mid-stream. */
@@ -118,6 +122,7 @@ export function streamBody(
   options: StreamOptions
 ): { body: ReadableStream<Uint8Array>; headers: Record<string, string> } {
   const { mode, check, errorEvent, abort, end } = options
+  const json = options.json === true
   let next: IteratorResult<unknown> | undefined = first
   // `stopped`: no more chunks may be sent (the client cancelled, or the stream ended); `ended`:
   // the iterator is closed too and `end` has run.
@@ -130,7 +135,7 @@ export function streamBody(
     end(outcome)
   }
   const encode = (chunk: unknown) =>
-    mode === 'sse' ? encoder.encode(sseFrame(chunk)) : textChunk(chunk)
+    mode === 'sse' ? encoder.encode(sseFrame(chunk, json)) : textChunk(chunk)
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {

@@ -35,4 +35,13 @@ describe('edge bundles', () => {
       `minified for workerd: docs: false ${(without.length / 1024).toFixed(0)} KiB, docs: { ui } ${(withUi.length / 1024).toFixed(0)} KiB`
     )
   })
+
+  it('give a browser the typed client with no Node built-in and none of the server', async () => {
+    const code = await bundle('./bundle/client.ts')
+    expect(code).not.toMatch(/["']node:/)
+    // Neither the supervisor, the HTTP adapter nor a schema library comes along.
+    expect(code).not.toMatch(/supervise|toHono|zod/)
+    expect(code.length).toBeLessThan(40 * 1024)
+    console.log(`minified typed client: ${(code.length / 1024).toFixed(1)} KiB`)
+  })
 })

@@ -38,9 +38,12 @@ describe.skipIf(workerd.binary === undefined)('inside workerd', () => {
   let child: ChildProcess | undefined
   let origin: string
   let stderr = ''
+  let remote: { url: string; close(): Promise<void> }
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bento-workerd-'))
+    // The service the /remote caller reaches by URL: served by Node, outside workerd.
+    remote = await serveOnNode()
     await build({
       entryPoints: [fileURLToPath(new URL('./workerd/worker.ts', import.meta.url))],
       outfile: join(dir, 'worker.js'),
@@ -50,18 +53,24 @@ describe.skipIf(workerd.binary === undefined)('inside workerd', () => {
       target: 'es2022',
       conditions: ['workerd', 'worker', 'browser'],
       mainFields: ['module', 'main'],
+      define: { EDGE_URL: JSON.stringify(remote.url) },
       logLevel: 'silent',
     })
     writeFileSync(
       join(dir, 'config.capnp'),
       `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [(name = "main", worker = .worker)],
+  services = [
+    (name = "main", worker = .worker),
+    # Outbound fetches may reach the loopback address of the test's own server.
+    (name = "loopback", network = (allow = ["local"])),
+  ],
   sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
 );
 const worker :Workerd.Worker = (
   modules = [(name = "worker", esModule = embed "worker.js")],
   compatibilityDate = "${workerd.compatibilityDate}",
+  globalOutbound = "loopback",
 );
 `
     )
@@ -103,6 +112,7 @@ const worker :Workerd.Worker = (
       await exited
     }
     if (dir) rmSync(dir, { recursive: true, force: true })
+    await remote?.close()
   })
 
   it('the bundle has no Node built-ins', async () => {
@@ -155,11 +165,43 @@ const worker :Workerd.Worker = (
     )
   })
 
+  it('calls a dependency at its URL, and in this process only when asked to', async () => {
+    const relay = (prefix: string) =>
+      fetch(`${origin}${prefix}/relay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'edge' }),
+      })
+    const expected = {
+      greeting: { message: 'Hello, edge!' },
+      words: [{ word: 'hi' }, { word: 'edge' }],
+    }
+    const remoteAnswer = await relay('/remote')
+    expect(remoteAnswer.status, stderr).toBe(200)
+    // Served by Node, the greeting says so: the call really left workerd.
+    expect(await remoteAnswer.json()).toMatchObject({
+      ...expected,
+      greeting: { runtime: expect.stringMatching(/^Node\.js/) },
+    })
+    const local = await relay('/local')
+    expect(local.status, stderr).toBe(200)
+    expect(await local.json()).toMatchObject({
+      ...expected,
+      greeting: { runtime: 'Cloudflare-Workers' },
+    })
+    const missing = await relay('/missing')
+    expect(missing.status).toBe(503)
+    expect(((await missing.json()) as { error: string }).error).toMatch(
+      /no address for the dependency "edge".*dependencies: 'in-process'/
+    )
+  })
+
   it('serves health, metrics, the OpenAPI document and the docs page', async () => {
     expect((await fetch(`${origin}/livez`)).status).toBe(200)
     expect((await fetch(`${origin}/readyz`)).status).toBe(200)
     const metrics = await (await fetch(`${origin}/metrics`)).text()
-    expect(metrics).toMatch(/bento_requests_total\{service="edge",api="greet",status="200"\} 1/)
+    // Two greetings: the test's own, and the one the /local relay asked for in this process.
+    expect(metrics).toMatch(/bento_requests_total\{service="edge",api="greet",status="200"\} 2/)
     const doc = (await (await fetch(`${origin}/docs.json`)).json()) as {
       openapi: string
       paths: object
@@ -172,3 +214,19 @@ const worker :Workerd.Worker = (
     expect((await bundle.text()).length).toBeGreaterThan(500_000)
   })
 })
+
+// The edge service on Node (@hono/node-server), for the /remote caller to reach by URL.
+async function serveOnNode(): Promise<{ url: string; close(): Promise<void> }> {
+  const { serve } = await import('@hono/node-server')
+  const { edge } = await import('./workerd/edge.ts')
+  const { toHono } = await import('../src/index.ts')
+  const app = toHono(edge, { docs: false })
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        close: () => new Promise((done) => server.close(() => done())),
+      })
+    )
+  })
+}

@@ -7,6 +7,10 @@ export interface ServeOptions {
   host: string
   workers: number | undefined
   logFormat: 'pretty' | 'json'
+  /** `--service`: one service of the graph alone. */
+  service?: string | undefined
+  /** `--depends`: addresses of dependencies served elsewhere. */
+  depends?: Record<string, string>
 }
 
 /**
@@ -29,6 +33,8 @@ export async function serve(
       options.workers === undefined ? undefined : { count: options.workers, source: '--workers' },
     logger,
     env: { NODE_ENV: process.env.NODE_ENV ?? 'production' },
+    ...(options.service !== undefined && { service: options.service }),
+    ...(options.depends !== undefined && { depends: options.depends }),
   })
   // Nothing recompiles in production: the compiler's process goes now.
   await started.compiled?.dispose()

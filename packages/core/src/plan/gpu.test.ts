@@ -394,3 +394,47 @@ describe('allocateGpus: not enough GPUs', () => {
     expect(error.message).toContain('but 1 is available (nvidia-smi found 1 GPU)')
   })
 })
+
+describe('allocateGpus: one ledger for a graph', () => {
+  const probe4 = () => fakeProbe({ gpus: [gpu(0), gpu(1), gpu(2), gpu(3)] })
+
+  it('gives each service devices no other service has', () => {
+    const taken = new Map()
+    const embedder = allocateGpus({
+      gpu: 2,
+      workers: 2,
+      probe: probe4(),
+      service: 'embedder',
+      taken,
+    })
+    const ranker = allocateGpus({ gpu: 1, workers: 1, probe: probe4(), service: 'ranker', taken })
+    expect(embedder.gpus).toEqual([['GPU-00000000-test'], ['GPU-00000001-test']])
+    expect(ranker.gpus).toEqual([['GPU-00000002-test']])
+    expect(taken.get('GPU-00000002-test')).toEqual({ used: 1, by: ['ranker'] })
+  })
+
+  it('lets fractions fill a device another service holds part of', () => {
+    const taken = new Map()
+    const a = allocateGpus({ gpu: 0.5, workers: 1, probe: probe4(), service: 'a', taken })
+    const b = allocateGpus({ gpu: 0.25, workers: 3, probe: probe4(), service: 'b', taken })
+    const c = allocateGpus({ gpu: 1, workers: 1, probe: probe4(), service: 'c', taken })
+    expect(a.gpus).toEqual([['GPU-00000000-test']])
+    // Half of GPU 0 is left: two quarters fit there, the third goes to GPU 1.
+    expect(b.gpus).toEqual([['GPU-00000000-test'], ['GPU-00000000-test'], ['GPU-00000001-test']])
+    // A whole-GPU service gets a device no fraction touched.
+    expect(c.gpus).toEqual([['GPU-00000002-test']])
+    expect(taken.get('GPU-00000000-test')).toEqual({ used: 1, by: ['a', 'b'] })
+  })
+
+  it('fails naming the services that hold the devices', () => {
+    const taken = new Map()
+    const two = fakeProbe({ gpus: [gpu(0), gpu(1)] })
+    allocateGpus({ gpu: 2, workers: 2, probe: two, service: 'embedder', taken })
+    const error = thrown(() =>
+      allocateGpus({ gpu: 1, workers: 1, probe: two, service: 'ranker', taken })
+    )
+    expect(error.message).toBe(
+      'service "ranker": resources.gpu needs 1 GPU for 1 worker but none is available (NVML found 2 GPUs; other services of the graph hold the rest: "embedder" has GPU-00000000-test, GPU-00000001-test). Fix: run fewer workers, lower resources.gpu (0.5 puts two workers on each GPU), or set BENTO_DISABLE_GPU_ALLOCATION=1 to manage CUDA_VISIBLE_DEVICES yourself.'
+    )
+  })
+})

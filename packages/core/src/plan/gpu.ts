@@ -35,6 +35,12 @@ export interface GpuSlots {
   how: string
 }
 
+/**
+ * The devices services of one graph already have, by UUID: how much of each is used (1 = all of
+ * it; fractions add up) and by which services. `allocateGpus` reads it and records its own.
+ */
+export type GpuLedger = Map<string, { used: number; by: string[] }>
+
 /** Each worker's devices and CUDA variables, plus the reasons and warnings behind them. */
 export interface GpuAllocation {
   /** Per worker (0-based), the device UUIDs it gets; empty when allocation is disabled. */
@@ -155,8 +161,13 @@ export function allocateGpus(options: {
   probe: ProbeResult
   env?: Env
   service?: string
+  /**
+   * What other services of the graph already use: a device goes to one service only, unless
+   * fractions of it go to several. Updated with what this allocation hands out.
+   */
+  taken?: GpuLedger
 }): GpuAllocation {
-  const { gpu, workers, probe, service } = options
+  const { gpu, workers, probe, service, taken } = options
   const env = options.env ?? {}
   const disabled = env[VARS.disableGpuAllocation]
   if (disabled !== undefined && !['', '0', 'false', 'no', 'off'].includes(disabled.toLowerCase())) {
@@ -169,20 +180,26 @@ export function allocateGpus(options: {
       warnings: [],
     }
   }
-  const { slots, needed, how } = gpuSlots(gpu, workers, service)
+  const split = gpuSlots(gpu, workers, service)
   const pool = gpuPool(probe, env)
-  if (pool.devices.length < needed) {
+  const free = freeDevices(pool.devices, gpu, taken)
+  const { slots, needed, how } =
+    gpu < 1 && taken !== undefined ? packFractions(gpu, workers, free, split) : split
+  if (free.devices.length < needed) {
+    const others = takenBy(taken)
     throw new BentoConfigError({
       ...(service === undefined ? {} : { service }),
       field: 'resources.gpu',
-      problem: `needs ${plural(needed, 'GPU')} for ${plural(workers, 'worker')} but ${available(pool.devices.length)} (${situation(probe, pool)})`,
+      problem: `needs ${plural(needed, 'GPU')} for ${plural(workers, 'worker')} but ${available(free.devices.length)} (${situation(probe, pool)}${others})`,
       fix: `run fewer workers, lower resources.gpu (0.5 puts two workers on each GPU)${pool.filter === null ? '' : `, list more devices in ${pool.filter.name}`}, or set BENTO_DISABLE_GPU_ALLOCATION=1 to manage CUDA_VISIBLE_DEVICES yourself`,
     })
   }
-  const gpus = slots.map((positions) => positions.map((i) => pool.devices[i]!.uuid))
+  const devices = free.devices
+  const gpus = slots.map((positions) => positions.map((i) => devices[i]!.uuid))
+  if (taken !== undefined) record(taken, gpus, gpu, service ?? 'a service')
   const warnings = [...pool.warnings]
   slots.forEach((positions, k) => {
-    if (positions.length > 1 && positions.some((i) => pool.devices[i]!.mig)) {
+    if (positions.length > 1 && positions.some((i) => devices[i]!.mig)) {
       warnings.push(
         `worker ${k + 1} gets ${positions.length} MIG devices, but CUDA uses only the first MIG device a process is given; use at most one MIG device per worker (resources.gpu equal to workers)`
       )
@@ -198,6 +215,60 @@ export function allocateGpus(options: {
     reasons: [...pool.reasons, how, `GPUs: ${assigned}`],
     warnings,
   }
+}
+
+// The devices still open to a service asking for `gpu`: a whole-GPU service needs devices nobody
+// uses; a fraction may join others' fractions on a device with room left.
+function freeDevices(
+  devices: GpuDevice[],
+  gpu: number,
+  taken: GpuLedger | undefined
+): { devices: GpuDevice[]; room: number[] } {
+  if (taken === undefined) return { devices, room: devices.map(() => 1) }
+  const open = devices
+    .map((device) => ({ device, room: 1 - (taken.get(device.uuid)?.used ?? 0) }))
+    .filter(({ room }) => (gpu >= 1 ? room >= 1 - 1e-9 : room >= gpu - 1e-9))
+  return { devices: open.map((o) => o.device), room: open.map((o) => o.room) }
+}
+
+// Fractions placed on the devices with room, in order, as many per device as fit.
+function packFractions(
+  gpu: number,
+  workers: number,
+  free: { devices: GpuDevice[]; room: number[] },
+  split: GpuSlots
+): GpuSlots {
+  const room = [...free.room]
+  const slots: number[][] = []
+  let device = 0
+  for (let k = 0; k < workers; k++) {
+    while (device < room.length && room[device]! < gpu - 1e-9) device++
+    if (device === room.length) return { ...split, needed: room.length + 1 }
+    room[device]! -= gpu
+    slots.push([device])
+  }
+  return { slots, needed: new Set(slots.flat()).size, how: split.how }
+}
+
+function record(taken: GpuLedger, gpus: string[][], gpu: number, service: string): void {
+  for (const uuids of gpus) {
+    for (const uuid of uuids) {
+      const use = taken.get(uuid) ?? { used: 0, by: [] }
+      use.used += Math.min(gpu, 1)
+      if (!use.by.includes(service)) use.by.push(service)
+      taken.set(uuid, use)
+    }
+  }
+}
+
+function takenBy(taken: GpuLedger | undefined): string {
+  if (taken === undefined || taken.size === 0) return ''
+  const byService = new Map<string, string[]>()
+  for (const [uuid, use] of taken) {
+    for (const name of use.by) byService.set(name, [...(byService.get(name) ?? []), uuid])
+  }
+  const list = [...byService].map(([name, uuids]) => `"${name}" has ${uuids.join(', ')}`)
+  return `; other services of the graph hold the rest: ${list.join('; ')}`
 }
 
 function visibleDevicesVar(env: Env): Filter | null {

@@ -5,7 +5,7 @@
 import type { CpuInfo, ProbeResult } from '@bento/native'
 import { BentoConfigError } from '../errors.ts'
 import type { Service, ServiceSettings } from '../service/types.ts'
-import { allocateGpus, type GpuAllocation } from './gpu.ts'
+import { allocateGpus, type GpuAllocation, type GpuLedger } from './gpu.ts'
 
 /** What `plan()` reads of a service: its name and settings (a `Service`, or its description). */
 export type Plannable = Pick<Service, 'name' | 'settings'>
@@ -53,6 +53,11 @@ export interface PlanOptions {
    * caller's words (`'--workers'`, `'bento dev'`), for the reasons and errors.
    */
   workers?: { count: number; source: string }
+  /**
+   * The GPUs other services of the same graph were given (one ledger for the graph): this
+   * service gets others, or shares one only where both ask for fractions. Updated in place.
+   */
+  taken?: GpuLedger
 }
 
 interface Notes {
@@ -110,7 +115,7 @@ export function plan(service: Plannable, options: PlanOptions): WorkerPlan {
   const counted = countWorkers(service, options, notes)
   checkCpuRequest(settings, probe.cpu, notes)
   const workers = capByMemory(counted.workers, counted.override, settings, probe, notes)
-  const gpu = planGpus(service, workers, probe, env, notes)
+  const gpu = planGpus(service, workers, options, notes)
   const threads = threadsPerWorker(settings, workers, env, notes)
   const threadVars = threadEnv(threads, { ...env, ...settings.envs })
   const assignments = Array.from({ length: workers }, (_, k): WorkerAssignment => {
@@ -274,8 +279,7 @@ function capByMemory(
 function planGpus(
   service: Plannable,
   workers: number,
-  probe: ProbeResult,
-  env: Env,
+  options: PlanOptions,
   notes: Notes
 ): GpuAllocation | undefined {
   const { gpu } = service.settings.resources
@@ -288,9 +292,10 @@ function planGpus(
   const allocation = allocateGpus({
     gpu,
     workers,
-    probe,
-    env: { ...env, ...service.settings.envs },
+    probe: options.probe,
+    env: { ...options.env, ...service.settings.envs },
     service: service.name,
+    ...(options.taken !== undefined && { taken: options.taken }),
   })
   notes.reasons.push(...allocation.reasons)
   notes.warnings.push(...allocation.warnings)

@@ -1,6 +1,7 @@
 // Bun: each worker binds the public port itself with SO_REUSEPORT, because Bun.serve can't adopt
 // an inherited listening socket (oven-sh/bun#36491 is open). The kernel spreads new connections
 // over the workers' own accept queues by a hash of the client address.
+import { chmodSync } from 'node:fs'
 import process from 'node:process'
 import { drainingHandler, sleep } from './draining.ts'
 import { CONNECTION_TIMEOUTS } from './limits.ts'
@@ -10,6 +11,7 @@ import type {
   ExitStatus,
   FetchHandler,
   Listener,
+  OutgoingCall,
   Runtime,
   ServeOptions,
   SpawnOptions,
@@ -26,7 +28,7 @@ interface BunSubprocess {
 }
 
 interface BunServer {
-  port: number
+  port: number | undefined
   stop(closeActiveConnections?: boolean): Promise<void>
   timeout(request: Request, seconds: number): void
 }
@@ -40,13 +42,12 @@ interface BunGlobal {
     stdout: 'pipe'
     stderr: 'pipe'
   }): BunSubprocess
-  serve(options: {
-    hostname: string
-    port: number
-    reusePort: boolean
-    idleTimeout: number
-    fetch: (request: Request, server: BunServer) => Response | Promise<Response>
-  }): BunServer
+  serve(
+    options: ({ hostname: string; port: number; reusePort: boolean } | { unix: string }) & {
+      idleTimeout: number
+      fetch: (request: Request, server: BunServer) => Response | Promise<Response>
+    }
+  ): BunServer
 }
 
 function bun(): BunGlobal {
@@ -106,15 +107,14 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
     const response = inner(request, server)
     return response instanceof Response ? done(response) : response.then(done)
   }
-  const server = bun().serve({
-    hostname: options.host,
-    port: options.port,
-    reusePort: options.reusePort ?? false,
-    idleTimeout: idle,
-    fetch: timed,
-  })
+  const where =
+    options.path !== undefined
+      ? { unix: options.path }
+      : { hostname: options.host, port: options.port, reusePort: options.reusePort ?? false }
+  const server = bun().serve({ ...where, idleTimeout: idle, fetch: timed })
+  if (options.path !== undefined) chmodSync(options.path, 0o600)
   return {
-    port: server.port,
+    port: server.port ?? 0,
     async close(graceMs) {
       handler.drain()
       await sleep(graceMs)
@@ -123,6 +123,17 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
       await server.stop(false)
     },
   }
+}
+
+// Bun's fetch speaks HTTP over a Unix socket itself, and pools its connections.
+function fetchUnix(path: string, call: OutgoingCall): Promise<Response> {
+  return fetch(`http://localhost${call.path}`, {
+    unix: path,
+    method: call.method,
+    headers: call.headers,
+    body: call.body,
+    signal: call.signal,
+  } as RequestInit)
 }
 
 /**
@@ -137,4 +148,5 @@ export const bunRuntime: Runtime = {
   spawn,
   onSignal: processSignal,
   serve,
+  fetchUnix,
 }

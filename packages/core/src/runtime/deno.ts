@@ -7,6 +7,7 @@ import type {
   ExitStatus,
   FetchHandler,
   Listener,
+  OutgoingCall,
   Runtime,
   ServeOptions,
   Signal,
@@ -22,7 +23,7 @@ interface DenoChild {
 }
 
 interface DenoServer {
-  addr: { port: number }
+  addr: { port?: number }
   shutdown(): Promise<void>
 }
 
@@ -41,9 +42,13 @@ interface DenoGlobal {
     }
   ) => { spawn(): DenoChild }
   serve(
-    options: { hostname: string; port: number; reusePort: boolean; onListen(): void },
+    options:
+      | { hostname: string; port: number; reusePort: boolean; onListen(): void }
+      | { path: string; transport: 'unix'; onListen(): void },
     handler: FetchHandler
   ): DenoServer
+  chmodSync(path: string, mode: number): void
+  createHttpClient(options: { proxy: { transport: 'unix'; path: string } }): { close(): void }
   addSignalListener(signal: Signal, handler: () => void): void
   removeSignalListener(signal: Signal, handler: () => void): void
 }
@@ -107,18 +112,15 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
     throw new Error('Deno cannot listen on an inherited socket (denoland/deno#6529)')
   }
   const handler = drainingHandler(fetch)
-  const server = deno().serve(
-    {
-      hostname: options.host,
-      port: options.port,
-      reusePort: options.reusePort ?? false,
-      // Deno prints "Listening on ..." unless told otherwise; the supervisor says it once.
-      onListen() {},
-    },
-    handler.fetch
-  )
+  const where =
+    options.path !== undefined
+      ? { path: options.path, transport: 'unix' as const }
+      : { hostname: options.host, port: options.port, reusePort: options.reusePort ?? false }
+  // Deno prints "Listening on ..." unless told otherwise; the supervisor says it once.
+  const server = deno().serve({ ...where, onListen() {} }, handler.fetch)
+  if (options.path !== undefined) deno().chmodSync(options.path, 0o600)
   return {
-    port: server.addr.port,
+    port: server.addr.port ?? 0,
     async close(graceMs) {
       handler.drain()
       await sleep(graceMs)
@@ -134,6 +136,24 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
   }
 }
 
+// One HTTP client per socket path, as Deno's fetch reaches a Unix socket through a client.
+const clients = new Map<string, { close(): void }>()
+
+function fetchUnix(path: string, call: OutgoingCall): Promise<Response> {
+  let client = clients.get(path)
+  if (client === undefined) {
+    client = deno().createHttpClient({ proxy: { transport: 'unix', path } })
+    clients.set(path, client)
+  }
+  return fetch(`http://localhost${call.path}`, {
+    client,
+    method: call.method,
+    headers: call.headers,
+    body: call.body,
+    signal: call.signal,
+  } as RequestInit)
+}
+
 /**
  * The Deno adapter: `Deno.Command` workers, each serving the port with `Deno.serve({ reusePort })`.
  * @example
@@ -146,4 +166,5 @@ export const denoRuntime: Runtime = {
   spawn,
   onSignal,
   serve,
+  fetchUnix,
 }

@@ -9,10 +9,12 @@
 // Either way a restarting worker loses no queued connection: the queue is the supervisor's.
 import { type ChildProcess, fork, spawn as spawnChild } from 'node:child_process'
 import { lookup } from 'node:dns/promises'
+import { chmodSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createServer } from 'node:http'
+import { Agent, createServer, request as httpRequest } from 'node:http'
 import net, { type Socket } from 'node:net'
 import process from 'node:process'
+import { Readable } from 'node:stream'
 import { listenAndRoute, receiveConnections } from './handoff.ts'
 import { CONNECTION_TIMEOUTS } from './limits.ts'
 import { claimPort, portError } from './port.ts'
@@ -22,6 +24,7 @@ import type {
   ExitStatus,
   FetchHandler,
   Listener,
+  OutgoingCall,
   PortSharing,
   Runtime,
   ServeOptions,
@@ -180,11 +183,14 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
         reject(portError(options.host, options.port, error))
       )
       const where =
-        options.fd === undefined
-          ? { host: options.host, port: options.port, backlog: BACKLOG }
-          : { fd: options.fd, backlog: BACKLOG }
+        options.path !== undefined
+          ? { path: options.path, backlog: BACKLOG }
+          : options.fd === undefined
+            ? { host: options.host, port: options.port, backlog: BACKLOG }
+            : { fd: options.fd, backlog: BACKLOG }
       server.listen(where, () => resolve())
     })
+    if (options.path !== undefined) chmodSync(options.path, 0o600)
   }
   const address = server.address()
   return {
@@ -217,6 +223,76 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
   }
 }
 
+// One keep-alive agent per socket path. An agent whose worker is gone holds no sockets; a few of
+// those are dropped whenever the table grows, rather than tracked.
+const agents = new Map<string, Agent>()
+const MAX_AGENTS = 256
+
+function agentFor(path: string): Agent {
+  let agent = agents.get(path)
+  if (agent === undefined) {
+    if (agents.size >= MAX_AGENTS) {
+      for (const [key, old] of agents) {
+        if (Object.keys(old.sockets).length === 0) {
+          old.destroy()
+          agents.delete(key)
+        }
+      }
+    }
+    agent = new Agent({ keepAlive: true })
+    agents.set(path, agent)
+  }
+  return agent
+}
+
+// A streamed answer is handed on as a web stream; any other is read whole first, which costs far
+// less on Node than going through a web stream (most calls answer a little JSON).
+const STREAMED = /^(text\/event-stream|application\/x-ndjson|text\/plain)/i
+
+function fetchUnix(path: string, call: OutgoingCall): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        socketPath: path,
+        agent: agentFor(path),
+        method: call.method,
+        path: call.path,
+        headers: call.headers,
+        ...(call.signal && { signal: call.signal }),
+      },
+      (res) => {
+        const headers = new Headers()
+        for (const [key, value] of Object.entries(res.headers)) {
+          if (typeof value === 'string') headers.set(key, value)
+          else if (Array.isArray(value)) for (const v of value) headers.append(key, v)
+        }
+        const status = res.statusCode ?? 502
+        if (status === 204 || status === 304 || call.method === 'HEAD') {
+          res.resume()
+          resolve(new Response(null, { status, headers }))
+        } else if (STREAMED.test(res.headers['content-type'] ?? '')) {
+          resolve(
+            new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, headers })
+          )
+        } else {
+          const chunks: Buffer[] = []
+          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          res.once('end', () => {
+            // A Buffer is a Uint8Array; the cast only narrows its ArrayBufferLike for the DOM types.
+            const body = (
+              chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+            ) as Uint8Array<ArrayBuffer>
+            resolve(new Response(body, { status, headers }))
+          })
+          res.once('error', reject)
+        }
+      }
+    )
+    req.once('error', reject)
+    req.end(call.body)
+  })
+}
+
 /**
  * The Node adapter: workers forked with an IPC channel, served connections by the supervisor in
  * turn (or, as `shared-socket`, sharing the supervisor's listening socket).
@@ -230,4 +306,5 @@ export const nodeRuntime: Runtime = {
   spawn,
   onSignal: processSignal,
   serve,
+  fetchUnix,
 }

@@ -60,6 +60,18 @@ export interface ServeOptions {
   reusePort?: boolean
   /** Bind nothing: serve the connections the supervisor hands over (`round-robin`). */
   handoff?: boolean
+  /** Listen on the Unix socket at this path (mode 0600) instead of `host:port`. */
+  path?: string
+}
+
+/** One HTTP request to another service's worker: what `fetchUnix` sends. */
+export interface OutgoingCall {
+  method: string
+  /** The path and query, e.g. `/embed`. */
+  path: string
+  headers: Record<string, string>
+  body?: string | undefined
+  signal?: AbortSignal | undefined
 }
 
 /** A serving worker's listener. */
@@ -97,4 +109,6 @@ export interface Runtime {
   onSignal(signal: Signal, handler: () => void): () => void
   /** Serves `fetch` in this process. */
   serve(fetch: FetchHandler, options: ServeOptions): Promise<Listener>
+  /** Sends `call` over the Unix socket at `path`, keeping connections to it alive. */
+  fetchUnix(path: string, call: OutgoingCall): Promise<Response>
 }

@@ -1,9 +1,13 @@
 // APIs: `api()`, which only types a definition, and their checks when `service()` takes them.
 import { describe } from '../errors.ts'
+import type { UntypedDepends } from './clients.ts'
 import { DEFAULTS } from './defaults.ts'
 import { type Fail, isPositive, isPositiveInteger, knownKeys } from './fields.ts'
 import { isStandardSchema, type StandardSchemaV1 } from './schema.ts'
-import type { ApiDefinition, BatchApi, NormalizedApi, SingleApi } from './types.ts'
+import type { ApiDefinition, BatchApi, HandlerResult, NormalizedApi, SingleApi } from './types.ts'
+
+type Awaitable<T> = T | Promise<T>
+type OutputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : unknown
 
 /** The keys an API definition may have. */
 export const API_KEYS = [
@@ -16,27 +20,42 @@ export const API_KEYS = [
   'batchable',
   'maxBatchSize',
   'maxLatencyMs',
+  'depends',
   'handler',
 ] as const
 
 /**
- * Declares an API with its schemas, so the handler's input and output are typed from them.
+ * Declares an API with its schemas, so the handler's input and output are typed from them, and
+ * so are the clients of other services in `ctx.depends` when the API lists them in `depends`.
  * @example
  * const greet = api({
  *   input: z.object({ name: z.string() }),
  *   handler: ({ name }) => ({ message: `Hello, ${name}!` }),
+ * })
+ * const search = api({
+ *   depends: { embedder },
+ *   input: z.object({ q: z.string() }),
+ *   handler: async ({ q }, ctx) => (await ctx.depends.embedder.embed({ text: q })).vector,
  * })
  */
 export function api<
   InSchema extends StandardSchemaV1 | undefined = undefined,
   OutSchema extends StandardSchemaV1 | undefined = undefined,
   State = unknown,
->(definition: BatchApi<InSchema, OutSchema, State>): BatchApi<InSchema, OutSchema, State>
+  Deps = UntypedDepends,
+  Result extends Awaitable<OutputOf<OutSchema>[]> = Awaitable<OutputOf<OutSchema>[]>,
+>(
+  definition: BatchApi<InSchema, OutSchema, State, Deps, Result>
+): BatchApi<InSchema, OutSchema, State, Deps, Result>
 export function api<
   InSchema extends StandardSchemaV1 | undefined = undefined,
   OutSchema extends StandardSchemaV1 | undefined = undefined,
   State = unknown,
->(definition: SingleApi<InSchema, OutSchema, State>): SingleApi<InSchema, OutSchema, State>
+  Deps = UntypedDepends,
+  Result extends HandlerResult<OutSchema> = HandlerResult<OutSchema>,
+>(
+  definition: SingleApi<InSchema, OutSchema, State, Deps, Result>
+): SingleApi<InSchema, OutSchema, State, Deps, Result>
 export function api(definition: ApiDefinition): ApiDefinition {
   return definition
 }

@@ -308,7 +308,7 @@ describe('api()', () => {
         return texts.map(() => [0])
       },
     })
-    expectTypeOf(embed.handler).returns.toEqualTypeOf<number[][] | Promise<number[][]>>()
+    expectTypeOf(embed.handler).returns.toEqualTypeOf<number[][]>()
   })
 
   it('leaves the input unknown without a schema', () => {

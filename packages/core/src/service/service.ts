@@ -1,9 +1,11 @@
 // `service()`: a definition, checked before any process starts, with every default applied.
 import { BentoConfigError, describe } from '../errors.ts'
 import { normalizeApis } from './apis.ts'
+import type { DependsMap } from './clients.ts'
+import { resolveDepends } from './depends.ts'
 import { type Fail, knownKeys } from './fields.ts'
 import { normalizeSettings } from './settings.ts'
-import { SERVICE, type Service, type ServiceConfig } from './types.ts'
+import { type ApiDefinition, SERVICE, type Service, type ServiceConfig } from './types.ts'
 
 /** The keys a service definition may have. */
 export const SERVICE_KEYS = [
@@ -16,6 +18,7 @@ export const SERVICE_KEYS = [
   'maxMemory',
   'traffic',
   'envs',
+  'depends',
   'restart',
   'drainTimeout',
   'onDeployment',
@@ -29,9 +32,9 @@ export const SERVICE_KEYS = [
 const HOOKS = ['onDeployment', 'onStartup', 'onShutdown', 'isReady', 'isAlive'] as const
 
 /**
- * Declares a service: its workers, resources, hooks and APIs. Invalid settings, and settings it
- * does not know (`worker: 2`), throw a `BentoConfigError` naming the field and the fix, before
- * any process starts.
+ * Declares a service: its workers, resources, the services it calls, hooks and APIs. Invalid
+ * settings, and settings it does not know (`worker: 2`), throw a `BentoConfigError` naming the
+ * field and the fix, before any process starts.
  * @example
  * export default service({
  *   name: 'hello',
@@ -44,7 +47,16 @@ const HOOKS = ['onDeployment', 'onStartup', 'onShutdown', 'isReady', 'isAlive'] 
  *   },
  * })
  */
-export function service<State = unknown>(config: ServiceConfig<State>): Service<State> {
+export function service<
+  State = unknown,
+  Deps extends DependsMap = DependsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: each API has its own schemas, kept by `api()`
+  Apis extends Record<string, ApiDefinition<any, any, any>> = Record<
+    string,
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    ApiDefinition<any, any, State>
+  >,
+>(config: ServiceConfig<State, Deps, Apis>): Service<State, Apis, Deps> {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new BentoConfigError({
       field: 'service(config)',
@@ -60,6 +72,7 @@ export function service<State = unknown>(config: ServiceConfig<State>): Service<
   knownKeys(fields, SERVICE_KEYS, '', fail)
   const settings = normalizeSettings(fields, fail)
   const apis = normalizeApis(config.apis, fail)
+  const dependencies = resolveDepends(fields.depends, config.apis, fail)
   for (const hook of HOOKS) {
     if (fields[hook] !== undefined && typeof fields[hook] !== 'function') {
       fail(
@@ -69,7 +82,14 @@ export function service<State = unknown>(config: ServiceConfig<State>): Service<
       )
     }
   }
-  return Object.freeze({ [SERVICE]: true as const, name, settings, apis, definition: config })
+  return Object.freeze({
+    [SERVICE]: true as const,
+    name,
+    settings,
+    apis,
+    depends: Object.freeze(dependencies),
+    definition: config,
+  })
 }
 
 /**

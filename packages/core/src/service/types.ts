@@ -2,6 +2,7 @@
 // `service()` makes of it (`Service`, its `settings` and `apis`); types, and the one symbol that
 // marks a service. No `node:` imports anywhere under service/: a definition loads on Node, Bun,
 // Deno and edge runtimes alike.
+import type { Clients, DependsMap, UntypedDepends } from './clients.ts'
 import type { StandardSchemaV1 } from './schema.ts'
 
 export interface WorkerInfo {
@@ -15,8 +16,8 @@ export interface WorkerInfo {
   threads: number
 }
 
-/** What a handler receives besides its input. */
-export interface ApiContext<State = unknown> extends WorkerInfo {
+/** What a handler receives besides its input. `Deps` is the API's `depends`, which types `depends`. */
+export interface ApiContext<State = unknown, Deps = UntypedDepends> extends WorkerInfo {
   /** The id sent back in the `x-request-id` header. */
   requestId: string
   headers: Headers
@@ -24,6 +25,11 @@ export interface ApiContext<State = unknown> extends WorkerInfo {
   signal: AbortSignal
   /** Whatever `onStartup` returned in this worker. */
   state: State
+  /**
+   * A client for each service this one depends on: `await ctx.depends.embedder.embed(input)`.
+   * Each call carries this request's remaining time, cancellation, id and trace context.
+   */
+  depends: Clients<Deps>
 }
 
 type Awaitable<T> = T | Promise<T>
@@ -31,7 +37,7 @@ type InputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> :
 type OutputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : unknown
 
 /** Options every API has. */
-interface ApiCommon<InSchema, OutSchema> {
+interface ApiCommon<InSchema, OutSchema, Deps> {
   /** Standard Schema (zod, valibot, arktype, ...) for the request body. */
   input?: InSchema
   /** Standard Schema for the response; checked in development. */
@@ -44,33 +50,48 @@ interface ApiCommon<InSchema, OutSchema> {
   description?: string
   /** How an async iterable result is sent: server-sent events (default) or raw text/bytes. */
   stream?: 'sse' | 'text'
+  /**
+   * The services this API calls, as in the service's `depends` (both are served): listing them
+   * here types `ctx.depends` in the handler, which TypeScript can't do from the service's own.
+   */
+  depends?: Deps
 }
 
-/** An API that handles one request at a time. */
-export interface SingleApi<InSchema = unknown, OutSchema = unknown, State = unknown>
-  extends ApiCommon<InSchema, OutSchema> {
+/** What a handler may return: its output (checked against `output`) or a stream of chunks. */
+export type HandlerResult<OutSchema> = Awaitable<OutputOf<OutSchema> | AsyncIterable<unknown>>
+
+/** An API that handles one request at a time. `Result` is what its handler returns. */
+export interface SingleApi<
+  InSchema = unknown,
+  OutSchema = unknown,
+  State = unknown,
+  Deps = UntypedDepends,
+  Result extends HandlerResult<OutSchema> = HandlerResult<OutSchema>,
+> extends ApiCommon<InSchema, OutSchema, Deps> {
   batchable?: false
-  handler: (
-    input: InputOf<InSchema>,
-    ctx: ApiContext<State>
-  ) => Awaitable<OutputOf<OutSchema> | AsyncIterable<unknown>>
+  handler: (input: InputOf<InSchema>, ctx: ApiContext<State, Deps>) => Result
 }
 
 /** An API whose handler receives a batch of inputs and returns one output per input, in order. */
-export interface BatchApi<InSchema = unknown, OutSchema = unknown, State = unknown>
-  extends ApiCommon<InSchema, OutSchema> {
+export interface BatchApi<
+  InSchema = unknown,
+  OutSchema = unknown,
+  State = unknown,
+  Deps = UntypedDepends,
+  Result extends Awaitable<OutputOf<OutSchema>[]> = Awaitable<OutputOf<OutSchema>[]>,
+> extends ApiCommon<InSchema, OutSchema, Deps> {
   batchable: true
   /** The largest batch the handler is given. Default 32. */
   maxBatchSize?: number
   /** A request waits at most this long for its batch to be answered. Default 100. */
   maxLatencyMs?: number
-  handler: (inputs: InputOf<InSchema>[], ctx: ApiContext<State>) => Awaitable<OutputOf<OutSchema>[]>
+  handler: (inputs: InputOf<InSchema>[], ctx: ApiContext<State, Deps>) => Result
 }
 
 /** One API of a service. */
 export type ApiDefinition<InSchema = unknown, OutSchema = unknown, State = unknown> =
-  | SingleApi<InSchema, OutSchema, State>
-  | BatchApi<InSchema, OutSchema, State>
+  // biome-ignore lint/suspicious/noExplicitAny: any dependencies and any handler result
+  SingleApi<InSchema, OutSchema, State, any, any> | BatchApi<InSchema, OutSchema, State, any, any>
 
 /** Hardware the service asks for. */
 export interface Resources {
@@ -131,7 +152,16 @@ export interface ResolvedRestartPolicy {
 }
 
 /** Everything a service declares. `State` is what `onStartup` returns. */
-export interface ServiceConfig<State = unknown> {
+export interface ServiceConfig<
+  State = unknown,
+  Deps extends DependsMap = DependsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: each API has its own schemas; `api()` keeps them typed
+  Apis extends Record<string, ApiDefinition<any, any, any>> = Record<
+    string,
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    ApiDefinition<any, any, State>
+  >,
+> {
   /** Lower-case letters, digits, `-`, `_` and `.`. */
   name: string
   /** A positive integer, or `"cpu_count"`. Default: from `resources`, else 1. */
@@ -151,6 +181,11 @@ export interface ServiceConfig<State = unknown> {
   traffic?: Traffic
   /** Extra environment variables for every worker. */
   envs?: Record<string, string>
+  /**
+   * The services this one calls, each served by its own workers: `{ embedder }`, or
+   * `{ embedder: depends(embedder, { url }) }` for one served elsewhere.
+   */
+  depends?: Deps
   restart?: RestartPolicy
   /** Seconds a draining worker may take to finish its requests before it is killed. Default 30. */
   drainTimeout?: number
@@ -164,8 +199,10 @@ export interface ServiceConfig<State = unknown> {
   isReady?: (worker: WorkerInfo & { state: State }) => Awaitable<boolean>
   /** `/livez` answers 503 while this returns false. */
   isAlive?: (worker: WorkerInfo & { state: State }) => Awaitable<boolean>
-  // biome-ignore lint/suspicious/noExplicitAny: each API has its own schemas; `api()` keeps them typed
-  apis: Record<string, ApiDefinition<any, any, State>>
+  // The intersection lets TypeScript infer the APIs as written, while their handlers' `state`
+  // still has to be what `onStartup` returns.
+  // biome-ignore lint/suspicious/noExplicitAny: each API has its own schemas
+  apis: Apis & Record<string, ApiDefinition<any, any, State>>
 }
 
 /** An API after defaults are applied. */
@@ -196,14 +233,30 @@ export interface ServiceSettings {
 /** Marks what `service()` made (in any copy of this package). */
 export const SERVICE: unique symbol = Symbol.for('bento.service') as never
 
+/** A dependency with every default applied: the service called, and its address when it has one. */
+export interface ResolvedDependency {
+  // biome-ignore lint/suspicious/noExplicitAny: a dependency may be any service
+  readonly service: Service<any, any, any>
+  /** Where it is served, from `depends(service, { url })`; otherwise bento serves it. */
+  readonly url: string | undefined
+}
+
 /** A defined service: pass it to `bento serve`, `toHono()`, or the supervisor. */
-export interface Service<State = unknown> {
+export interface Service<
+  State = unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: each API has its own schemas
+  Apis = Record<string, ApiDefinition<any, any, any>>,
+  Deps = DependsMap,
+> {
   readonly [SERVICE]: true
   readonly name: string
   /** The settings with every default applied. */
   readonly settings: ServiceSettings
   /** The APIs in declaration order, with their routes resolved. */
   readonly apis: readonly NormalizedApi[]
+  /** Every service it calls, by the name its handlers use (`ctx.depends.<name>`). */
+  readonly depends: Readonly<Record<string, ResolvedDependency>>
   /** The definition as written (hooks included). */
-  readonly definition: ServiceConfig<State>
+  // biome-ignore lint/suspicious/noExplicitAny: the definition keeps its APIs' own types
+  readonly definition: ServiceConfig<State, any, any> & { apis: Apis; depends?: Deps }
 }

@@ -30,8 +30,11 @@ export interface DeploymentOptions {
 /** A described entry, its deployment still to run. */
 export interface Deployment {
   readonly description: EntryDescription
-  /** Runs every onDeployment hook (in the deployment process); rejects with a hook's error. */
-  deploy(): Promise<void>
+  /**
+   * Runs the onDeployment hooks of `services`, in order (in the deployment process); rejects
+   * with a hook's error.
+   */
+  deploy(services: readonly string[]): Promise<void>
   /** Ends the deployment process without running anything. */
   done(): void
 }
@@ -111,9 +114,9 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
   }
   return {
     description: described.description as EntryDescription,
-    async deploy() {
+    async deploy(services) {
       const reply = next()
-      await channel?.send({ type: 'deploy' })
+      await channel?.send({ type: 'deploy', services: [...services] })
       const message = await reply
       if (message.type !== 'deployed')
         throw new Error(`the deployment process said ${message.type}`)

@@ -1,7 +1,8 @@
 // What the supervisor needs to know about an entry, as plain JSON: the deployment process (or
 // `bento info`) imports the entry and reports this, so that the supervisor itself never imports
 // user code (and never loads a model library).
-import type { ServiceSettings } from '../service/types.ts'
+import { serviceGraph } from '../service/graph.ts'
+import type { Service, ServiceSettings } from '../service/types.ts'
 import type { EntryExport } from './entry.ts'
 import { servedServices } from './served.ts'
 
@@ -20,12 +21,19 @@ export interface ServiceDescription {
   apis: ApiDescription[]
   /** True when it has an `onDeployment` hook (the only hook the supervisor has run). */
   onDeployment: boolean
+  /** The services it calls, by the name its handlers use: the service's name, and its `url`. */
+  depends: Record<string, { service: string; url?: string }>
 }
 
-/** An entry: a service, or an app and every service it mounts, in the order they were mounted. */
+/**
+ * An entry: a service, or an app and every service it mounts, in the order they were mounted;
+ * and every service they depend on, directly or not, dependencies first (one the app also
+ * mounts is there too: calls to it go to workers of its own).
+ */
 export interface EntryDescription {
   kind: 'service' | 'app'
   services: ServiceDescription[]
+  graph: ServiceDescription[]
 }
 
 /**
@@ -35,19 +43,39 @@ export interface EntryDescription {
  * const description = describeExport(findExport(await import(file), file))
  */
 export function describeExport(found: EntryExport): EntryDescription {
-  const services = found.kind === 'service' ? [found.service] : servedServices()
+  const services = entryServices(found)
   return {
     kind: found.kind,
-    services: services.map((service) => ({
-      name: service.name,
-      settings: service.settings,
-      apis: service.apis.map((api) => ({
-        name: api.name,
-        route: api.route,
-        method: api.method,
-        batchable: api.batchable === true,
-      })),
-      onDeployment: service.definition.onDeployment !== undefined,
+    services: services.map(describeService),
+    graph: serviceGraph(services).map(describeService),
+  }
+}
+
+/**
+ * The services an entry serves itself: its service, or those its app mounts.
+ * @example
+ * const [service] = entryServices(findExport(module, file))
+ */
+export function entryServices(found: EntryExport): Service[] {
+  return found.kind === 'service' ? [found.service] : servedServices()
+}
+
+function describeService(service: Service): ServiceDescription {
+  return {
+    name: service.name,
+    settings: service.settings,
+    apis: service.apis.map((api) => ({
+      name: api.name,
+      route: api.route,
+      method: api.method,
+      batchable: api.batchable === true,
     })),
+    onDeployment: service.definition.onDeployment !== undefined,
+    depends: Object.fromEntries(
+      Object.entries(service.depends).map(([key, d]) => [
+        key,
+        d.url === undefined ? { service: d.service.name } : { service: d.service.name, url: d.url },
+      ])
+    ),
   }
 }

@@ -11,6 +11,7 @@ import { DEFAULTS } from '../service/defaults.ts'
 import type { ResolvedRestartPolicy } from '../service/types.ts'
 import { VARS } from '../vars.ts'
 import type { EntryDescription } from './describe.ts'
+import type { GraphLayout } from './layout.ts'
 
 /** The supervisor's settings for a pool, from its services. */
 export interface PoolSettings {
@@ -29,7 +30,10 @@ export interface PoolPlan extends WorkerPlan {
  * @example
  * const pool = planPool(description, { probe: probe(), env: environment() })
  */
-export function planPool(description: EntryDescription, options: PlanOptions): PoolPlan {
+export function planPool(
+  description: Pick<EntryDescription, 'services'>,
+  options: PlanOptions
+): PoolPlan {
   const { services } = description
   if (services.length === 0) {
     const count = options.workers?.count ?? 1
@@ -61,7 +65,17 @@ export function planPool(description: EntryDescription, options: PlanOptions): P
       fix: 'mount at most one GPU service per app, or make the app a service that depends on the GPU services, so that each gets its own workers and GPUs',
     })
   }
-  const plans = services.map((service) => ({ service, plan: plan(service, options) }))
+  // Sized first on a copy of the graph's GPU ledger: only the final plan hands GPUs out.
+  const trial = {
+    ...options,
+    ...(options.taken && {
+      taken: new Map([...options.taken].map(([k, v]) => [k, { ...v, by: [...v.by] }])),
+    }),
+  }
+  const plans = services.map((service) => ({
+    service,
+    plan: plan(service, services.length === 1 ? options : trial),
+  }))
   if (plans.length === 1) {
     const [{ service, plan: only }] = plans as [(typeof plans)[0]]
     return { ...only, settings: poolSettings([service.settings]) }
@@ -125,6 +139,29 @@ export function planPool(description: EntryDescription, options: PlanOptions): P
 // threads' value wins instead of conflicting.
 function isPerWorker(key: string): boolean {
   return /^(BENTO_|CUDA_|OMP_|MKL_|OPENBLAS_|NUMEXPR_|VECLIB_|TF_NUM_|RAYON_)/.test(key)
+}
+
+/** The pools of a graph: the entry's, and one per dependency served here, by service name. */
+export interface GraphPlan {
+  entry: PoolPlan
+  local: Map<string, PoolPlan>
+}
+
+/**
+ * Plans every pool of `layout`, dependencies first, with one GPU ledger for them all: no device
+ * goes to two services unless both ask for fractions of it, and a graph that asks for more GPUs
+ * than there are fails here, naming the services that hold them.
+ * @example
+ * const { entry, local } = planGraph(layoutGraph(description), { probe: probe(), env: environment() })
+ */
+export function planGraph(layout: GraphLayout, options: PlanOptions): GraphPlan {
+  const taken = options.taken ?? new Map()
+  const local = new Map<string, PoolPlan>()
+  for (const service of layout.local) {
+    local.set(service.name, planPool({ services: [service] }, { ...options, taken }))
+  }
+  const entry = planPool(layout.entry, { ...options, taken })
+  return { entry, local }
 }
 
 function poolSettings(settings: EntryDescription['services'][number]['settings'][]): PoolSettings {

@@ -1,22 +1,28 @@
 // `serve()`: the one way from what the user exported to running workers. The entry is described
-// by a deployment process (the supervisor never imports it), planned with the worker-count
-// strategy, and supervised with every hook honoured: onDeployment once, before any worker (after
-// the port is claimed, so a busy port fails before a long model download), onStartup and
-// onShutdown in every worker for every service it serves, and the services' drain, restart and
-// maxMemory settings. The CLI turns flags into these options; nothing here speaks of flags.
+// by a deployment process (the supervisor never imports it), laid out as a graph (the entry's
+// services, and every dependency bento serves here, each with its own workers), planned with the
+// worker-count strategy and one GPU ledger, and supervised with every hook honoured: onDeployment
+// once, before any worker (after the port is claimed, so a busy port fails before a long model
+// download), onStartup and onShutdown in every worker for every service it serves, and the
+// services' drain, restart and maxMemory settings. The CLI turns flags into these options;
+// nothing here speaks of flags.
 import { isAbsolute, resolve } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { probe } from '@bento/native'
+import { parseDependsVar } from '../client/registry.ts'
 import { environment } from '../env.ts'
 import type { PlanOptions } from '../plan/plan.ts'
 import type { PortSharing } from '../runtime/types.ts'
 import { createLogger, type LogFormat, type Logger } from '../supervisor/logger.ts'
-import { runSupervisor, type Supervisor, supervise } from '../supervisor/supervisor.ts'
+import type { SuperviseOptions } from '../supervisor/options.ts'
+import { handleSignals, type Supervisor, supervise } from '../supervisor/supervisor.ts'
 import { VARS } from '../vars.ts'
 import { startDeployment } from './deployment.ts'
 import type { EntryDescription } from './describe.ts'
-import { type PoolPlan, planPool } from './pool.ts'
+import { type GraphLayout, layoutGraph, localDependencies } from './layout.ts'
+import { type PoolPlan, planGraph } from './pool.ts'
+import { startGraph } from './start-graph.ts'
 
 /** What to serve, and how. */
 export interface ServeOptions {
@@ -43,18 +49,49 @@ export interface ServeOptions {
   portSharing?: PortSharing
   cwd?: string
   /**
+   * Serve this service of the entry's graph alone, on the public port (one Deployment per
+   * service); its dependencies must all have addresses.
+   */
+  service?: string
+  /**
+   * Where dependencies served elsewhere answer, by service name (over `$BENTO_DEPENDS`, which is
+   * read too, and over the code's own `url`s): those are not started here.
+   */
+  depends?: Record<string, string>
+  /**
+   * How dependencies served here take calls: `unix` (default), private Unix sockets in a
+   * directory only this user can enter, removed on exit; `tcp`, ports of 127.0.0.1 (the
+   * default where Unix sockets are unavailable).
+   */
+  transport?: 'unix' | 'tcp'
+  /**
    * Handle SIGTERM/SIGINT (drain), SIGHUP (reload) and exit the process with the supervisor's code,
    * as a server process should. Default true; false for a library that runs several.
    */
   signals?: boolean
 }
 
+/** One service's pool, as served. */
+export interface ServedPool {
+  readonly name: string
+  readonly plan: PoolPlan
+  readonly supervisor: Supervisor
+  /** True for a dependency served on private sockets; false for the entry's pool. */
+  readonly internal: boolean
+}
+
 /** A service being served. */
 export interface Serving {
+  /** Every pool as one: it stops, reloads and ends them all; its workers are the entry's. */
   readonly supervisor: Supervisor
   /** What the entry serves, as the deployment process described it. */
   readonly description: EntryDescription
+  /** What runs here and what is called elsewhere. */
+  readonly layout: GraphLayout
+  /** The entry pool's plan. */
   readonly plan: PoolPlan
+  /** Every pool: the dependencies served here, dependencies first, then the entry's. */
+  readonly pools: readonly ServedPool[]
   /** Where it answers, e.g. `http://localhost:3000`. */
   readonly url: string
   readonly logger: Logger
@@ -79,7 +116,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       : createLogger({ format: options.logger ?? 'pretty' })
   const execArgv =
     options.execArgv ?? process.execArgv.filter((arg) => !arg.startsWith('--inspect'))
-  const env = { ...options.env, [VARS.entry]: entry, [VARS.source]: source }
+  const userEnv = { ...environment(), ...options.env }
 
   const deployment = await startDeployment({
     workerModule,
@@ -90,49 +127,109 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     cwd,
     logger,
   })
-  let plan: PoolPlan
+  const { description } = deployment
+  let layout: GraphLayout
+  let plans: ReturnType<typeof planGraph>
   try {
-    plan = planPool(deployment.description, {
+    const addresses = parseDependsVar(userEnv[VARS.depends])
+    for (const [name, url] of Object.entries(options.depends ?? {})) {
+      for (const [key, value] of parseDependsVar(`${name}=${url}`, 'depends')) {
+        addresses.set(key, value)
+      }
+    }
+    layout = layoutGraph(description, { service: options.service, addresses })
+    plans = planGraph(layout, {
       probe: probe(),
-      env: { ...environment(), ...options.env },
+      env: userEnv,
       ...(options.workers && { workers: options.workers }),
     })
   } catch (error) {
     deployment.done()
     throw error
   }
-  for (const warning of plan.warnings) logger.log('warn', warning)
-  for (const reason of plan.reasons) logger.log('info', reason)
-  const deploys = deployment.description.services.some((s) => s.onDeployment)
-  if (!deploys) deployment.done()
+  for (const [name, plan] of plans.local) {
+    for (const warning of plan.warnings) logger.log('warn', warning, undefined, name)
+    for (const reason of plan.reasons) logger.log('info', reason, undefined, name)
+  }
+  for (const warning of plans.entry.warnings) logger.log('warn', warning)
+  for (const reason of plans.entry.reasons) logger.log('info', reason)
 
-  const start = options.signals === false ? supervise : runSupervisor
-  const supervisor = start({
+  const base: Omit<SuperviseOptions, 'assignments'> = {
     workerEntry: workerModule,
-    assignments: plan.assignments,
-    ...(options.port !== undefined && { port: options.port }),
-    ...(options.host !== undefined && { host: options.host }),
-    ...(options.portSharing !== undefined && { portSharing: options.portSharing }),
     execArgv,
     cwd,
-    env,
-    drainTimeout: options.drainTimeout ?? plan.settings.drainTimeout,
-    restart: plan.settings.restart,
-    ...(plan.settings.maxMemory !== undefined && { maxMemory: plan.settings.maxMemory }),
-    ...(deploys && { onDeployment: () => deployment.deploy() }),
     logger,
+  }
+  const common = {
+    [VARS.entry]: entry,
+    [VARS.source]: source,
+    ...(layout.addresses.size > 0 && {
+      [VARS.depends]: [...layout.addresses].map(([name, url]) => `${name}=${url}`).join(','),
+    }),
+  }
+  const hooks = [...layout.local, ...layout.entry.services]
+    .filter((s) => s.onDeployment)
+    .map((s) => s.name)
+  const deploy = hooks.length === 0 ? undefined : () => deployment.deploy(hooks)
+  if (deploy === undefined) deployment.done()
+
+  const entryEnv = {
+    ...options.env,
+    ...common,
+    ...(layout.only !== undefined && { [VARS.service]: layout.only }),
+    [VARS.peers]: localDependencies(layout, layout.entry.services).join(','),
+  }
+  const entryOptions = (port: number | undefined, onDeployment?: () => Promise<void>) => ({
+    ...base,
+    assignments: plans.entry.assignments,
+    ...(port !== undefined && { port }),
+    ...(options.host !== undefined && { host: options.host }),
+    ...(options.portSharing !== undefined && { portSharing: options.portSharing }),
+    env: entryEnv,
+    drainTimeout: options.drainTimeout ?? plans.entry.settings.drainTimeout,
+    restart: plans.entry.settings.restart,
+    ...(plans.entry.settings.maxMemory !== undefined && {
+      maxMemory: plans.entry.settings.maxMemory,
+    }),
+    ...(onDeployment && { onDeployment }),
   })
+
+  let supervisor: Supervisor
+  let pools: ServedPool[]
+  if (layout.local.length === 0) {
+    const single = supervise(entryOptions(options.port, deploy))
+    supervisor = single
+    pools = [{ name: poolName(layout), plan: plans.entry, supervisor: single, internal: false }]
+  } else {
+    const started = await startGraph(layout, plans, {
+      base,
+      common,
+      options,
+      logger,
+      deploy,
+      deployment,
+      entryOptions,
+      entryName: poolName(layout),
+    })
+    supervisor = started.supervisor
+    pools = started.pools
+  }
+  if (options.signals !== false) handleSignals(supervisor)
   try {
     await supervisor.ready
   } catch {
     const { error } = await supervisor.exited
-    if (deploys) deployment.done()
+    if (deploy) deployment.done()
     throw error ?? new Error('the supervisor stopped before every worker was ready')
   }
   const host = options.host ?? '0.0.0.0'
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host
   const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${supervisor.port}`
-  return { supervisor, description: deployment.description, plan, url, logger }
+  return { supervisor, description, layout, plan: plans.entry, pools, url, logger }
+}
+
+function poolName(layout: GraphLayout): string {
+  return layout.entry.kind === 'service' ? layout.entry.services[0]!.name : 'app'
 }
 
 function pathOf(entry: string | URL, cwd: string): string {

@@ -12,8 +12,11 @@ import { lineSplitter } from './lines.ts'
 export type WorkerMessage =
   /** First message on a connection: who this is (`id` is unique per spawned process). */
   | { type: 'hello'; workerIndex: number; pid: number; id: string }
-  /** Startup hooks ran and the worker is listening. */
-  | { type: 'ready' }
+  /**
+   * Startup hooks ran and the worker is listening; `endpoint` says where, for a worker of an
+   * internal service (`unix:/path` or `http://127.0.0.1:port`).
+   */
+  | { type: 'ready'; endpoint?: string }
   /** Startup failed; the worker exits 1 right after. */
   | { type: 'error'; message: string; stack?: string }
   /** Asks for every ready worker's answer to `topic` (`serverContext.gather`). */
@@ -35,8 +38,10 @@ export type SupervisorMessage =
   | { type: 'ask'; id: number; topic: string }
   /** The answers to the worker's `gather` with the same id, in worker order. */
   | { type: 'gathered'; id: number; values: unknown[] }
-  /** (To the deployment process.) Run the onDeployment hooks, say `deployed`, and exit. */
-  | { type: 'deploy' }
+  /** The ready workers of `service`, a dependency: where to send calls to it. */
+  | { type: 'peers'; service: string; endpoints: string[] }
+  /** (To the deployment process.) Run these services' onDeployment hooks, say `deployed`, exit. */
+  | { type: 'deploy'; services: string[] }
   /** (To the deployment process.) Nothing to run: exit. */
   | { type: 'done' }
 

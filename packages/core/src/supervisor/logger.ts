@@ -10,13 +10,16 @@ export type LogLevel = 'info' | 'warn' | 'error'
 
 /** Where the supervisor's log goes. */
 export interface Logger {
-  /** A message from the supervisor, about one worker when `worker` is given. */
-  log(level: LogLevel, msg: string, worker?: number): void
+  /**
+   * A message from the supervisor, about one worker when `worker` is given; `service` names the
+   * pool in a graph of services (absent for the entry's).
+   */
+  log(level: LogLevel, msg: string, worker?: number, service?: string): void
   /**
    * One line a process printed on its stdout or stderr: a worker, by its index, or another process
-   * the supervisor started, by its name (`deploy`).
+   * the supervisor started, by its name (`deploy`); `service` as for `log`.
    */
-  output(source: number | string, stream: 'stdout' | 'stderr', line: string): void
+  output(source: number | string, stream: 'stdout' | 'stderr', line: string, service?: string): void
 }
 
 /** How `createLogger` writes; tests pass their own. */
@@ -43,31 +46,35 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (format !== 'pretty' && format !== 'json') {
     throw new TypeError(`log format must be "pretty" or "json", got ${JSON.stringify(format)}`)
   }
-  const json = (level: LogLevel, msg: string, source?: number | string) => {
+  const json = (level: LogLevel, msg: string, source?: number | string, service?: string) => {
     const time = now().toISOString()
     const entry =
       source === undefined
-        ? { time, level, msg }
+        ? { time, level, service, msg }
         : typeof source === 'number'
-          ? { time, level, worker: source, msg }
-          : { time, level, process: source, msg }
+          ? { time, level, service, worker: source, msg }
+          : { time, level, service, process: source, msg }
     write('stdout', `${JSON.stringify(entry)}\n`)
   }
   if (format === 'json') {
     return {
       log: json,
-      output: (worker, stream, line) => json(stream === 'stderr' ? 'error' : 'info', line, worker),
+      output: (worker, stream, line, service) =>
+        json(stream === 'stderr' ? 'error' : 'info', line, worker, service),
     }
   }
   return {
-    log(level, msg, worker) {
-      const tag = worker === undefined ? '[bento]' : `[bento] worker ${worker}:`
+    log(level, msg, worker, service) {
+      const who = [service, worker === undefined ? undefined : `worker ${worker}`]
+        .filter(Boolean)
+        .join(' ')
+      const tag = who === '' ? '[bento]' : `[bento] ${who}:`
       const mark = level === 'info' ? '' : `${level}: `
       write('stderr', `${tag} ${mark}${msg}\n`)
     },
-    output(source, stream, line) {
-      const tag = typeof source === 'number' ? `worker ${source}` : source
-      write(stream, `[${tag}] ${line}\n`)
+    output(source, stream, line, service) {
+      const who = typeof source === 'number' ? `worker ${source}` : source
+      write(stream, `[${service === undefined ? who : `${service} ${source}`}] ${line}\n`)
     },
   }
 }

@@ -60,6 +60,19 @@ export interface SuperviseOptions {
   maxMemory?: number | string
   /** Seconds between memory checks; a worker is replaced after 3 checks in a row above. Default 1. */
   memoryCheckInterval?: number
+  /**
+   * Serve a service that only other services call: no public port; each worker listens on its
+   * own Unix socket in `dir` (mode 0600), or with `transport: 'tcp'` on a port of 127.0.0.1,
+   * and `endpoints()` lists the ready ones.
+   */
+  internal?: { dir: string; transport?: 'unix' | 'tcp' }
+  /** Called with `endpoints()` whenever a worker becomes ready or stops taking calls. */
+  onEndpoints?: (endpoints: string[]) => void
+  /**
+   * Answers a worker's `gather` of a `bento:graph:` topic: the other services' answers, for the
+   * entry's `/metrics` and `/readyz` over a whole graph.
+   */
+  graphGather?: (topic: string) => Promise<unknown[]>
 }
 
 /** The options with every default applied. */
@@ -80,6 +93,9 @@ export interface ResolvedOptions {
   gatherTimeoutMs: number
   maxMemory: number | undefined
   memoryCheckInterval: number
+  internal: { dir: string; transport: 'unix' | 'tcp' } | undefined
+  onEndpoints: ((endpoints: string[]) => void) | undefined
+  graphGather: ((topic: string) => Promise<unknown[]>) | undefined
 }
 
 /**
@@ -113,6 +129,9 @@ const OPTION_KEYS = [
   'gatherTimeoutMs',
   'maxMemory',
   'memoryCheckInterval',
+  'internal',
+  'onEndpoints',
+  'graphGather',
 ] as const
 
 function fail(field: string, problem: string, fix: string): never {
@@ -170,7 +189,30 @@ export function resolveOptions(
       'memoryCheckInterval',
       fail
     ),
+    internal: checkInternal(options.internal),
+    onEndpoints: checkFunction(options.onEndpoints, 'onEndpoints'),
+    graphGather: checkFunction(options.graphGather, 'graphGather'),
   }
+}
+
+function checkInternal(internal: SuperviseOptions['internal']): ResolvedOptions['internal'] {
+  if (internal === undefined) return undefined
+  if (typeof internal?.dir !== 'string' || !isAbsolute(internal.dir)) {
+    fail(
+      'internal.dir',
+      `must be an absolute directory path, got ${describe(internal?.dir)}`,
+      'pass a directory only this user can read, e.g. one made with mkdtemp'
+    )
+  }
+  const transport = internal.transport ?? 'unix'
+  if (transport !== 'unix' && transport !== 'tcp') {
+    fail(
+      'internal.transport',
+      `must be "unix" or "tcp", got ${describe(transport)}`,
+      'leave it out for Unix sockets'
+    )
+  }
+  return { dir: internal.dir, transport }
 }
 
 function entryPath(entry: string | URL, cwd: string, runtime: Runtime['name']): string {

@@ -1,5 +1,6 @@
 // supervise() used as a library, in this (Node) process: the Supervisor object's API.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -111,4 +112,60 @@ describe('supervise()', () => {
       supervise({ workerEntry: fixture('nope.mjs'), assignments: [{ workerIndex: 1, env: {} }] })
     ).toThrow(/workerEntry .*nope\.mjs does not exist/)
   })
+})
+
+describe('supervise({ internal })', () => {
+  /** GET / from one endpoint: a Unix socket or a loopback URL. */
+  function getFrom(endpoint: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const target = endpoint.startsWith('unix:')
+        ? { socketPath: endpoint.slice(5) }
+        : { host: '127.0.0.1', port: Number(new URL(endpoint).port) }
+      httpRequest({ ...target, path: '/', agent: false }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode!))
+      })
+        .on('error', reject)
+        .end()
+    })
+  }
+
+  it.each(['unix', 'tcp'] as const)(
+    'serves each worker privately over %s and reports where, as they change',
+    async (transport) => {
+      const dir = mkdtempSync(join(tmpdir(), 'bento-internal-'))
+      const seen: string[][] = []
+      const supervisor = supervise({
+        workerEntry: fixture('worker.mjs'),
+        assignments: [
+          { workerIndex: 1, env: {} },
+          { workerIndex: 2, env: {} },
+        ],
+        execArgv: [],
+        drainTimeout: 5,
+        internal: { dir, transport },
+        onEndpoints: (endpoints) => seen.push(endpoints),
+        logger: quietLogger([]),
+      })
+      running.push(supervisor)
+      await supervisor.ready
+      expect(supervisor.port).toBeUndefined()
+      const endpoints = supervisor.endpoints()
+      expect(endpoints).toHaveLength(2)
+      if (transport === 'unix') {
+        expect(endpoints.sort()).toEqual([`unix:${dir}/1.1.sock`, `unix:${dir}/2.1.sock`])
+        for (const endpoint of endpoints) {
+          expect(statSync(endpoint.slice(5)).mode & 0o777).toBe(0o600)
+        }
+      } else {
+        for (const endpoint of endpoints) expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      }
+      for (const endpoint of endpoints) expect(await getFrom(endpoint)).toBe(200)
+      expect(seen.at(-1)?.sort()).toEqual(endpoints.sort())
+      expect(await supervisor.stop()).toEqual({ code: 0 })
+      expect(seen.at(-1)).toEqual([])
+      expect(readdirSync(dir)).toEqual([])
+      rmSync(dir, { recursive: true, force: true })
+    }
+  )
 })

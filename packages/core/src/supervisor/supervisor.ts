@@ -1,6 +1,8 @@
 // @bento/core/supervisor: runs a service's workers, one process each, on one public port; restarts
 // the ones that crash, replaces them one by one on reload, and drains them on shutdown. It knows
 // nothing of HTTP frameworks: a worker is any module that calls runWorker() with a fetch handler.
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import process from 'node:process'
 import { type MemoryInfo, probe } from '@bento/native'
 import { environment } from '../env.ts'
@@ -63,6 +65,10 @@ export interface Supervisor {
   gather(topic: string): Promise<unknown[]>
   /** Restarts by cause and memory recycles so far, as `/metrics` shows them. */
   stats(): SupervisorStats
+  /** Where the ready workers of an `internal` service take calls (`unix:/path`, `http://…`). */
+  endpoints(): string[]
+  /** Tells every worker, now and as they start, where the ready workers of `service` are. */
+  setPeers(service: string, endpoints: string[]): void
   /** Resolves when the supervisor has ended and released the port. */
   readonly exited: Promise<SupervisorExit>
 }
@@ -100,7 +106,11 @@ const OWN_VARS = new Set<string>([
   VARS.reusePort,
   VARS.handoff,
   VARS.drainTimeout,
+  VARS.listen,
 ])
+
+/** Gather topics with this prefix are about the other services of the graph (`graphGather`). */
+export const GRAPH_TOPIC_PREFIX = 'bento:graph:'
 
 /**
  * Starts the workers and returns at once; installs no signal handlers (see `runSupervisor`).
@@ -124,8 +134,19 @@ export function supervise(options: SuperviseOptions): Supervisor {
  * runSupervisor({ workerEntry: './worker.js', assignments: plan.assignments, port: 3000 })
  */
 export function runSupervisor(options: SuperviseOptions): Supervisor {
+  return handleSignals(supervise(options))
+}
+
+/**
+ * Makes `supervisor` the process's own: SIGTERM/SIGINT stop it (a second one kills), SIGHUP
+ * reloads it, and the process exits with its code when it ends.
+ * @example
+ * handleSignals(supervise(options))
+ */
+export function handleSignals<S extends Pick<Supervisor, 'stop' | 'kill' | 'reload' | 'exited'>>(
+  supervisor: S
+): S {
   const runtime = currentRuntime()
-  const supervisor = supervise(options)
   let stops = 0
   const stop = () => {
     stops += 1
@@ -153,6 +174,9 @@ class SupervisorImpl implements Supervisor {
   private readonly slots: Slot[]
   private readonly processes = new Map<string, WorkerProcess>()
   private readonly counters: SupervisorStats = { restarts: {}, recycles: {} }
+  private readonly peers = new Map<string, string[]>()
+  private readonly channels = new Set<Channel<WorkerMessage, SupervisorMessage>>()
+  private shownEndpoints = ''
   private ipc: IpcServer | undefined
   private shared: SharedPort | undefined
   private boundPort: number | undefined
@@ -218,10 +242,12 @@ class SupervisorImpl implements Supervisor {
       this.ipc = await listenIpc((ch) => this.connect(ch))
       if (this.stopping) return this.release()
       // The port before onDeployment: a busy port should fail before a long model download.
-      this.shared = await this.adapter.sharePort(this.o.host, this.o.port, this.o.portSharing)
-      if (this.stopping) return this.release()
-      this.boundPort = this.shared.port
-      if (this.o.portSharing === 'reuseport') {
+      if (this.o.internal === undefined) {
+        this.shared = await this.adapter.sharePort(this.o.host, this.o.port, this.o.portSharing)
+        if (this.stopping) return this.release()
+        this.boundPort = this.shared.port
+      }
+      if (this.o.internal === undefined && this.o.portSharing === 'reuseport') {
         const hint = migrateReqHint()
         if (hint) this.log('warn', hint)
       }
@@ -236,10 +262,13 @@ class SupervisorImpl implements Supervisor {
         'shared-socket': 'one shared socket',
         reuseport: 'SO_REUSEPORT',
       }[this.o.portSharing]
-      this.log(
-        'info',
-        `starting ${this.slots.length} ${this.adapter.name} workers on http://${this.o.host}:${this.shared.port} (${how})`
-      )
+      const where =
+        this.o.internal === undefined
+          ? `on http://${this.o.host}:${this.shared!.port} (${how})`
+          : this.o.internal.transport === 'unix'
+            ? `on private Unix sockets in ${this.o.internal.dir}`
+            : 'on private ports of 127.0.0.1'
+      this.log('info', `starting ${this.slots.length} ${this.adapter.name} workers ${where}`)
       for (const slot of this.slots) this.startSlot(slot)
       await allReady
       if (this.stopping) return
@@ -319,22 +348,36 @@ class SupervisorImpl implements Supervisor {
     const base = Object.fromEntries(
       Object.entries(environment()).filter(([key]) => !OWN_VARS.has(key))
     )
+    const own = {
+      [VARS.workerIndex]: String(slot.index),
+      [VARS.workerCount]: String(this.slots.length),
+      [VARS.workerId]: id,
+      [VARS.ipc]: this.ipc!.path,
+      [VARS.drainTimeout]: String(this.o.drainTimeout),
+    }
+    const internal = this.o.internal
+    if (internal !== undefined) {
+      const listen = internal.transport === 'unix' ? `unix:${this.socketPath(id)}` : 'tcp:127.0.0.1'
+      return { ...base, ...this.o.env, ...slot.env, ...own, [VARS.listen]: listen }
+    }
     const shared = this.shared!
     return {
       ...base,
       ...this.o.env,
       ...slot.env,
-      [VARS.workerIndex]: String(slot.index),
-      [VARS.workerCount]: String(this.slots.length),
-      [VARS.workerId]: id,
-      [VARS.ipc]: this.ipc!.path,
+      ...own,
       [VARS.host]: this.o.host,
       [VARS.port]: String(shared.port),
-      [VARS.drainTimeout]: String(this.o.drainTimeout),
       ...(this.o.portSharing === 'reuseport' && { [VARS.reusePort]: '1' }),
       ...(this.o.portSharing === 'shared-socket' && { [VARS.listenFd]: '3' }),
       ...(this.o.portSharing === 'round-robin' && { [VARS.handoff]: '1' }),
     }
+  }
+
+  // One socket per process, not per index: during a reload the old and the new worker of an
+  // index both listen, and the old one's socket must not be taken from under its connections.
+  private socketPath(id: string): string {
+    return join(this.o.internal!.dir, `${id}.sock`)
   }
 
   private spawn(slot: Slot): WorkerProcess {
@@ -349,7 +392,7 @@ class SupervisorImpl implements Supervisor {
       execArgv: this.o.execArgv,
       env: this.workerEnv(slot, id),
       cwd: this.o.cwd,
-      listenFd: this.shared!.fd,
+      listenFd: this.shared?.fd,
       logger: this.o.logger,
       gather: (topic) => this.gather(topic),
       explainKill: () =>
@@ -361,9 +404,45 @@ class SupervisorImpl implements Supervisor {
     void worker.exited.then((status) => {
       this.processes.delete(id)
       this.bornOver.delete(worker)
+      if (this.o.internal?.transport === 'unix') rmSync(this.socketPath(id), { force: true })
       this.exitedWorker(slot, worker, status)
     })
     return worker
+  }
+
+  endpoints(): string[] {
+    const endpoints: string[] = []
+    for (const slot of this.slots) {
+      const worker = slot.current
+      if (worker?.state === 'ready' && worker.endpoint !== undefined)
+        endpoints.push(worker.endpoint)
+    }
+    return endpoints
+  }
+
+  // Called wherever a worker starts or stops taking connections.
+  private endpointsChanged() {
+    if (this.o.internal === undefined || this.o.onEndpoints === undefined) return
+    const endpoints = this.endpoints()
+    const shown = endpoints.join(' ')
+    if (shown === this.shownEndpoints) return
+    this.shownEndpoints = shown
+    this.o.onEndpoints(endpoints)
+  }
+
+  setPeers(service: string, endpoints: string[]): void {
+    this.peers.set(service, [...endpoints])
+    for (const ch of this.channels) void ch.send({ type: 'peers', service, endpoints })
+  }
+
+  private admit(worker: WorkerProcess) {
+    this.shared?.admit(worker.handle)
+    this.endpointsChanged()
+  }
+
+  private withdraw(worker: WorkerProcess) {
+    this.shared?.withdraw(worker.handle)
+    this.endpointsChanged()
   }
 
   private startSlot(slot: Slot) {
@@ -372,7 +451,7 @@ class SupervisorImpl implements Supervisor {
     worker.ready.then(
       () => {
         this.log('info', `ready (pid ${worker.pid})`, slot.index)
-        if (slot.current === worker) this.shared?.admit(worker.handle)
+        if (slot.current === worker) this.admit(worker)
         slot.readyOnce()
       },
       () => {}
@@ -381,8 +460,8 @@ class SupervisorImpl implements Supervisor {
 
   /** Stops routing connections to `worker` and asks it to drain. */
   private drain(worker: WorkerProcess) {
-    this.shared?.withdraw(worker.handle)
     worker.drain(this.killAfterMs())
+    this.withdraw(worker)
   }
 
   private connect(ch: Channel<WorkerMessage, SupervisorMessage>) {
@@ -395,6 +474,12 @@ class SupervisorImpl implements Supervisor {
       if (!known) return ch.close()
       worker = known
       worker.attach(ch)
+      // Where its dependencies are, before it runs onStartup: its first call finds them.
+      this.channels.add(ch)
+      ch.onClose(() => this.channels.delete(ch))
+      for (const [service, endpoints] of this.peers) {
+        void ch.send({ type: 'peers', service, endpoints })
+      }
     })
   }
 
@@ -407,7 +492,7 @@ class SupervisorImpl implements Supervisor {
     // A replacement that failed during a reload or a recycle: whoever replaced reports it.
     if (slot.current !== worker) return
     slot.current = undefined
-    this.shared?.withdraw(worker.handle)
+    this.withdraw(worker)
     const error = worker.failure(status)
     const now = Date.now()
     const decision = slot.tracker.exited({
@@ -553,7 +638,7 @@ class SupervisorImpl implements Supervisor {
     slot.timer = undefined
     slot.waitingStable = false
     slot.current = fresh
-    this.shared?.admit(fresh.handle)
+    this.admit(fresh)
     this.log(
       'info',
       `pid ${fresh.pid} ready${current ? `; draining pid ${current.pid}` : ''}`,
@@ -568,6 +653,9 @@ class SupervisorImpl implements Supervisor {
 
   async gather(topic: string): Promise<unknown[]> {
     if (topic === SUPERVISOR_TOPIC) return [this.stats()]
+    if (topic.startsWith(GRAPH_TOPIC_PREFIX)) {
+      return (await this.o.graphGather?.(topic.slice(GRAPH_TOPIC_PREFIX.length))) ?? []
+    }
     const ready = this.slots
       .map((slot) => slot.current)
       .filter((w): w is WorkerProcess => w?.state === 'ready')

@@ -52,6 +52,8 @@ export class WorkerProcess {
   drainRequested = false
   /** True once it answered a request (its exit then never counts as a crash loop). */
   served = false
+  /** Where an internal service's worker listens, from its `ready`. */
+  endpoint: string | undefined
   /** Why it was SIGKILLed, when not by the supervisor and the cause is known. */
   killReason: string | undefined
   private killedBySupervisor = false
@@ -124,6 +126,7 @@ export class WorkerProcess {
         if (this.state !== 'starting') return
         this.state = 'ready'
         this.readyAt = new Date()
+        if (typeof message.endpoint === 'string') this.endpoint = message.endpoint
         this.settleReady?.()
         return
       case 'error':

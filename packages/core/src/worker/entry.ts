@@ -5,10 +5,10 @@
 import process from 'node:process'
 import { readEnv } from '../env.ts'
 import type { FetchHandler } from '../runtime/types.ts'
+import { serviceGraph } from '../service/graph.ts'
 import type { Service } from '../service/types.ts'
-import { describeExport } from '../serving/describe.ts'
+import { describeExport, entryServices } from '../serving/describe.ts'
 import { type EntryExport, findExport } from '../serving/entry.ts'
-import { servedServices } from '../serving/served.ts'
 import { connectIpc } from '../supervisor/ipc.ts'
 import { VARS } from '../vars.ts'
 import { runWorker } from './worker.ts'
@@ -36,13 +36,26 @@ export async function runEntry(options: RunEntryOptions): Promise<void> {
   const source = readEnv(VARS.source) ?? file
   const deploying = readEnv(VARS.role) === 'deploy'
   let found: EntryExport
+  let services: Service[]
+  let all: Map<string, Service>
   try {
     found = findExport(await options.load(file), source)
+    services = entryServices(found)
+    // Every service of the graph, by name: a worker may serve any of them ($BENTO_SERVICE).
+    all = new Map([...services, ...serviceGraph(services)].map((s) => [s.name, s]))
   } catch (error) {
     return failed(deploying, source, error)
   }
-  const services = found.kind === 'service' ? [found.service] : servedServices()
-  if (deploying) return deploy(found, services)
+  if (deploying) return deploy(found, all)
+  const only = readEnv(VARS.service)
+  if (only !== undefined) {
+    const service = all.get(only)
+    if (service === undefined) {
+      return failed(deploying, source, new Error(`${source} does not serve a service "${only}"`))
+    }
+    await runWorker({ fetch: options.toFetch(service), services: [service] })
+    return
+  }
   const fetch = found.kind === 'service' ? options.toFetch(found.service) : found.fetch
   await runWorker({ fetch, services })
 }
@@ -50,7 +63,9 @@ export async function runEntry(options: RunEntryOptions): Promise<void> {
 // An entry that can't be loaded: said once, on one line, where the supervisor looks for it.
 async function failed(deploying: boolean, source: string, error: unknown): Promise<never> {
   const message = error instanceof Error ? error.message : String(error)
-  const text = message.startsWith(source) ? message : `could not load ${source}: ${message}`
+  // A mistake in a definition says where it is itself; anything else happened loading the file.
+  const said = message.startsWith(source) || (error as Error | null)?.name === 'BentoConfigError'
+  const text = said ? message : `could not load ${source}: ${message}`
   const ipc = readEnv(VARS.ipc)
   if (deploying && ipc !== undefined) {
     const channel = await connectIpc(ipc).catch(() => undefined)
@@ -63,7 +78,7 @@ async function failed(deploying: boolean, source: string, error: unknown): Promi
   process.exit(1)
 }
 
-async function deploy(found: EntryExport, services: Service[]): Promise<void> {
+async function deploy(found: EntryExport, all: ReadonlyMap<string, Service>): Promise<void> {
   const ipc = readEnv(VARS.ipc)
   if (ipc === undefined) throw new Error(`${VARS.ipc} is not set: the deployment process needs it`)
   const channel = await connectIpc(ipc)
@@ -73,7 +88,7 @@ async function deploy(found: EntryExport, services: Service[]): Promise<void> {
     if (message.type !== 'deploy') return
     void (async () => {
       try {
-        for (const service of services) await service.definition.onDeployment?.()
+        for (const name of message.services) await all.get(name)?.definition.onDeployment?.()
         await channel.send({ type: 'deployed' })
         process.exit(0)
       } catch (error) {

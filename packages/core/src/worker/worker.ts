@@ -2,6 +2,7 @@
 // the service's onStartup, listens on the shared port, says ready, and drains when told to or when
 // the supervisor goes away. Without one it simply serves on $PORT.
 import process from 'node:process'
+import { setPeers, setUnixFetch } from '../client/registry.ts'
 import { readEnv } from '../env.ts'
 import { BentoConfigError } from '../errors.ts'
 import { currentRuntime, type FetchHandler, type Listener, type Runtime } from '../runtime/index.ts'
@@ -73,6 +74,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<RunningWorke
       })
     }
   }
+  const runtime = currentRuntime()
+  setUnixFetch((path, call) => runtime.fetchUnix(path, call))
   const ipcPath = readEnv(VARS.ipc)
   return ipcPath === undefined ? standalone(options) : supervised(options, ipcPath)
 }
@@ -180,6 +183,7 @@ async function supervised(options: RunWorkerOptions, ipcPath: string): Promise<R
 class SupervisedWorker {
   private phase: 'starting' | 'ready' | 'draining' = 'starting'
   private listener: Listener | undefined
+  private endpoint: string | undefined
   private stopping: Promise<void> | undefined
   private readonly life: ReturnType<typeof lifecycles>
   private readonly gathers = new Map<number, (values: unknown[]) => void>()
@@ -207,13 +211,26 @@ class SupervisedWorker {
     try {
       await this.life.start()
       if (this.phase !== 'starting') return this.never()
-      this.listener = await this.runtime.serve(this.reportFirstAnswer(this.options.fetch), {
-        host: readEnv(VARS.host) ?? '0.0.0.0',
-        port: numberEnv(VARS.port, 3000),
-        fd: readEnv(VARS.listenFd) === undefined ? undefined : numberEnv(VARS.listenFd, 3),
-        reusePort: readEnv(VARS.reusePort) === '1',
-        handoff: readEnv(VARS.handoff) === '1',
-      })
+      const fetch = this.reportFirstAnswer(this.options.fetch)
+      const listen = readEnv(VARS.listen)
+      if (listen !== undefined) {
+        // A service only other services call: its own socket, or a private port.
+        const path = listen.startsWith('unix:') ? listen.slice('unix:'.length) : undefined
+        this.listener = await this.runtime.serve(fetch, {
+          host: '127.0.0.1',
+          port: 0,
+          ...(path !== undefined && { path }),
+        })
+        this.endpoint = path !== undefined ? listen : `http://127.0.0.1:${this.listener.port}`
+      } else {
+        this.listener = await this.runtime.serve(fetch, {
+          host: readEnv(VARS.host) ?? '0.0.0.0',
+          port: numberEnv(VARS.port, 3000),
+          fd: readEnv(VARS.listenFd) === undefined ? undefined : numberEnv(VARS.listenFd, 3),
+          reusePort: readEnv(VARS.reusePort) === '1',
+          handoff: readEnv(VARS.handoff) === '1',
+        })
+      }
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error))
       await this.channel.send({ type: 'error', message: err.message, stack: err.stack })
@@ -222,7 +239,9 @@ class SupervisedWorker {
     if (this.phase !== 'starting') return this.never()
     this.phase = 'ready'
     setWorkerStatus('ready')
-    await this.channel.send({ type: 'ready' })
+    await this.channel.send(
+      this.endpoint === undefined ? { type: 'ready' } : { type: 'ready', endpoint: this.endpoint }
+    )
     return { port: this.listener.port, supervised: true, stop: () => this.stop() }
   }
 
@@ -265,6 +284,9 @@ class SupervisedWorker {
         return
       case 'gathered':
         this.gathers.get(message.id)?.(message.values)
+        return
+      case 'peers':
+        setPeers(message.service, message.endpoints)
         return
     }
   }

@@ -1,0 +1,153 @@
+// Calls to a service bento serves on this machine are spread over its ready workers per request,
+// to the one with the fewest calls outstanding from this process (ties in turn), not per
+// connection: two keep-alive clients of the entry still keep every worker of the dependency busy.
+// A call whose connection failed before any response (its worker died, or is draining) is sent
+// once more, to another worker; while no worker is ready, calls wait for one, as long as their
+// signal lets them. Edge-safe: the transport is passed in.
+import type { OutgoingCall } from '../runtime/types.ts'
+import type { Target } from './call.ts'
+
+/** Sends a request to one endpoint (`unix:/path` or `http://host:port`). */
+export type EndpointSend = (endpoint: string, call: OutgoingCall) => Promise<Response>
+
+interface Endpoint {
+  address: string
+  outstanding: number
+  /** When a connection to it last failed (`performance.now()`); it is skipped for a moment. */
+  failedAt: number
+}
+
+// How long an endpoint whose connection failed is left out, unless the supervisor says it's back.
+const FAILED_FOR_MS = 1000
+const STREAMING = /^(text\/event-stream|application\/x-ndjson|text\/plain)/i
+
+/**
+ * The workers of one dependency as this process sees them.
+ * @example
+ * const pool = new EndpointPool('embedder', (endpoint, call) => runtime.fetchUnix(endpoint.slice(5), call))
+ * pool.update(['unix:/tmp/bento-x/embedder/1.1.sock'])
+ */
+export class EndpointPool implements Target {
+  #endpoints: Endpoint[] = []
+  #next = 0
+  #waiters = new Set<() => void>()
+
+  constructor(
+    readonly service: string,
+    private readonly transport: EndpointSend
+  ) {}
+
+  /** The ready workers now (from the supervisor); calls in flight to the others finish. */
+  update(addresses: readonly string[]): void {
+    const known = new Map(this.#endpoints.map((e) => [e.address, e]))
+    this.#endpoints = addresses.map(
+      (address) => known.get(address) ?? { address, outstanding: 0, failedAt: -Infinity }
+    )
+    for (const wake of this.#waiters) wake()
+    this.#waiters.clear()
+  }
+
+  /** The ready workers' addresses, with the calls outstanding to each. */
+  snapshot(): { address: string; outstanding: number }[] {
+    return this.#endpoints.map(({ address, outstanding }) => ({ address, outstanding }))
+  }
+
+  async send(call: OutgoingCall, signal: AbortSignal): Promise<Response> {
+    let failed: Endpoint | undefined
+    for (let attempt = 0; ; attempt++) {
+      const endpoint = this.#pick(failed) ?? (await this.#wait(failed, signal))
+      endpoint.outstanding++
+      let response: Response
+      try {
+        response = await this.transport(endpoint.address, call)
+      } catch (error) {
+        endpoint.outstanding--
+        if (signal.aborted || attempt === 1) throw error
+        endpoint.failedAt = performance.now()
+        failed = endpoint
+        continue
+      }
+      return settleWhenDone(response, () => endpoint.outstanding--)
+    }
+  }
+
+  // The ready worker with the fewest calls outstanding, in turn among equals; `undefined` when
+  // there is none but `not` (the one that just failed) or ones that failed a moment ago.
+  #pick(not: Endpoint | undefined): Endpoint | undefined {
+    const all = this.#endpoints
+    const now = performance.now()
+    let best: Endpoint | undefined
+    for (let i = 0; i < all.length; i++) {
+      const endpoint = all[(this.#next + i) % all.length]!
+      if (endpoint === not || now - endpoint.failedAt < FAILED_FOR_MS) continue
+      if (best === undefined || endpoint.outstanding < best.outstanding) best = endpoint
+    }
+    if (best !== undefined) this.#next = (all.indexOf(best) + 1) % all.length
+    return best
+  }
+
+  // Waits for a worker to be ready (or back), as long as `signal` allows.
+  #wait(not: Endpoint | undefined, signal: AbortSignal): Promise<Endpoint> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason)
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const check = () => {
+        const found = this.#pick(not)
+        if (found === undefined) {
+          this.#waiters.add(check)
+          // An endpoint that failed a moment ago may be picked again once the moment is over.
+          clearTimeout(timer)
+          timer = setTimeout(check, FAILED_FOR_MS)
+          return
+        }
+        signal.removeEventListener('abort', abort)
+        this.#waiters.delete(check)
+        clearTimeout(timer)
+        resolve(found)
+      }
+      const abort = () => {
+        this.#waiters.delete(check)
+        clearTimeout(timer)
+        reject(signal.reason)
+      }
+      signal.addEventListener('abort', abort, { once: true })
+      check()
+    })
+  }
+}
+
+// A JSON answer is complete when its headers arrive (the callee wrote it in one go); a stream
+// keeps its worker busy until the body ends or is cancelled.
+function settleWhenDone(response: Response, done: () => void): Response {
+  const type = response.headers.get('content-type') ?? ''
+  if (response.body === null || !STREAMING.test(type)) {
+    done()
+    return response
+  }
+  let settled = false
+  const settle = () => {
+    if (settled) return
+    settled = true
+    done()
+  }
+  const reader = response.body.getReader()
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done: end, value } = await reader.read()
+        if (end) {
+          settle()
+          controller.close()
+        } else controller.enqueue(value)
+      } catch (error) {
+        settle()
+        controller.error(error)
+      }
+    },
+    cancel(reason) {
+      settle()
+      return reader.cancel(reason)
+    },
+  })
+  return new Response(body, { status: response.status, headers: response.headers })
+}

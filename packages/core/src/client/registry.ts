@@ -1,0 +1,208 @@
+// Where this process sends calls to each service it depends on, by the service's name. In order:
+// an address from $BENTO_DEPENDS (the operator's word), the `url` the code gave, the workers bento
+// serves on this machine ($BENTO_PEERS names them; the supervisor says where they are), an app in
+// this process when the user opted in; else the call fails saying how to give it an address.
+// Never a silent fallback to running the dependency in-process. Kept on globalThis under a
+// registered symbol so that two copies of @bento/core share it.
+import { readEnv } from '../env.ts'
+import { BentoConfigError } from '../errors.ts'
+import type { FetchHandler, OutgoingCall } from '../runtime/types.ts'
+import { checkUrl } from '../service/depends.ts'
+import { VARS } from '../vars.ts'
+import type { Target } from './call.ts'
+import { CallError } from './errors.ts'
+import { EndpointPool } from './pool.ts'
+import { DependencyStats } from './stats.ts'
+
+type UnixFetch = (path: string, call: OutgoingCall) => Promise<Response>
+
+interface Registry {
+  pools: Map<string, EndpointPool>
+  urls: Map<string, Target>
+  /** By calling service: the dependencies it opted to call in this process. */
+  inProcess: WeakMap<object, Map<string, Target>>
+  unixFetch: UnixFetch | undefined
+  stats: DependencyStats
+  /** $BENTO_DEPENDS and $BENTO_PEERS, read once. */
+  env: { depends: Map<string, string>; peers: Set<string> } | undefined
+}
+
+const KEY = Symbol.for('bento.dependencies')
+
+function registry(): Registry {
+  const g = globalThis as { [KEY]?: Registry }
+  g[KEY] ??= {
+    pools: new Map(),
+    urls: new Map(),
+    inProcess: new WeakMap(),
+    unixFetch: undefined,
+    stats: new DependencyStats(),
+    env: undefined,
+  }
+  return g[KEY]
+}
+
+/**
+ * Parses `BENTO_DEPENDS` (`name=url,name=url`) into a table; a `BentoConfigError` naming the bad
+ * entry otherwise.
+ * @example
+ * parseDependsVar('embedder=http://embedder:3000') // Map { 'embedder' => 'http://embedder:3000' }
+ */
+export function parseDependsVar(
+  value: string | undefined,
+  field: string = VARS.depends
+): Map<string, string> {
+  const table = new Map<string, string>()
+  for (const entry of (value ?? '').split(',')) {
+    const text = entry.trim()
+    if (text === '') continue
+    const eq = text.indexOf('=')
+    const name = text.slice(0, eq).trim()
+    if (eq <= 0 || !/^[a-z0-9][a-z0-9._-]*$/.test(name)) {
+      throw new BentoConfigError({
+        field,
+        problem: `has the entry ${JSON.stringify(text)}, which is not name=url`,
+        fix: 'write the service name, "=", and its base URL: embedder=http://embedder:3000',
+      })
+    }
+    table.set(name, checkUrl(text.slice(eq + 1).trim(), `${field} ${name}`))
+  }
+  return table
+}
+
+function fromEnv(): NonNullable<Registry['env']> {
+  const r = registry()
+  r.env ??= {
+    depends: parseDependsVar(readEnv(VARS.depends)),
+    peers: new Set((readEnv(VARS.peers) ?? '').split(',').filter(Boolean)),
+  }
+  return r.env
+}
+
+/**
+ * Where the ready workers of `service` are (the supervisor says so as they change).
+ * @example
+ * setPeers('embedder', ['unix:/tmp/bento-a1/embedder/1.1.sock'])
+ */
+export function setPeers(service: string, endpoints: readonly string[]): void {
+  poolOf(service).update(endpoints)
+}
+
+/**
+ * How this runtime reaches a Unix socket; set by the worker runtime.
+ * @example
+ * setUnixFetch((path, call) => runtime.fetchUnix(path, call))
+ */
+export function setUnixFetch(fetch: UnixFetch): void {
+  registry().unixFetch = fetch
+}
+
+/**
+ * Calls from `caller` to `service` go to `fetch` in this process: what `toHono(caller, {
+ * dependencies: 'in-process' })` asks for (for that caller only).
+ * @example
+ * callInProcess(search, 'embedder', toHono(embedder).fetch)
+ */
+export function callInProcess(caller: object, service: string, fetch: FetchHandler): void {
+  const { inProcess } = registry()
+  let table = inProcess.get(caller)
+  if (table === undefined) {
+    table = new Map()
+    inProcess.set(caller, table)
+  }
+  table.set(service, {
+    service,
+    send: (call, signal) =>
+      Promise.resolve(
+        fetch(
+          new Request(`http://in-process${call.path}`, {
+            method: call.method,
+            headers: call.headers,
+            ...(call.body !== undefined && { body: call.body }),
+            signal,
+          })
+        )
+      ),
+  })
+}
+
+/**
+ * This worker's dependency call figures, for `/metrics`.
+ * @example
+ * const rows = dependencyStats().snapshot()
+ */
+export function dependencyStats(): DependencyStats {
+  return registry().stats
+}
+
+function poolOf(service: string): EndpointPool {
+  const r = registry()
+  let pool = r.pools.get(service)
+  if (pool === undefined) {
+    pool = new EndpointPool(service, (endpoint, call) => {
+      if (endpoint.startsWith('unix:')) {
+        const unix = r.unixFetch
+        if (unix === undefined) {
+          return Promise.reject(new Error(`no way to reach ${endpoint} from this runtime`))
+        }
+        return unix(endpoint.slice('unix:'.length), call)
+      }
+      return fetchUrl(endpoint, call)
+    })
+    r.pools.set(service, pool)
+  }
+  return pool
+}
+
+function fetchUrl(base: string, call: OutgoingCall): Promise<Response> {
+  return fetch(`${base.replace(/\/+$/, '')}${call.path}`, {
+    method: call.method,
+    headers: call.headers,
+    ...(call.body !== undefined && { body: call.body }),
+    ...(call.signal && { signal: call.signal }),
+  })
+}
+
+/**
+ * A target that sends to the base URL `url`.
+ * @example
+ * const target = urlTarget('embedder', 'http://embedder:3000')
+ */
+export function urlTarget(service: string, url: string): Target {
+  return { service, send: (call) => fetchUrl(url, call) }
+}
+
+/**
+ * Where calls from `caller` to `service` go from this process (see the module comment for the
+ * order); a target whose every call fails with a 503 naming the fix when it has no address.
+ * @example
+ * const target = targetFor('embedder', undefined, search)
+ */
+export function targetFor(service: string, codeUrl: string | undefined, caller?: object): Target {
+  const r = registry()
+  const env = fromEnv()
+  const url = env.depends.get(service) ?? codeUrl
+  if (url !== undefined) {
+    let target = r.urls.get(url)
+    if (target === undefined) {
+      target = urlTarget(service, url)
+      r.urls.set(url, target)
+    }
+    return target
+  }
+  if (env.peers.has(service) || r.pools.has(service)) return poolOf(service)
+  const local = caller === undefined ? undefined : r.inProcess.get(caller)?.get(service)
+  if (local !== undefined) return local
+  return {
+    service,
+    send: () =>
+      Promise.reject(
+        new CallError({
+          service,
+          api: '',
+          status: 503,
+          message: `no address for the dependency "${service}": serve the graph with bento serve (which serves it too), give it one with depends(${service}, { url }) or ${VARS.depends}=${service}=http://host:port, or, outside bento serve, opt into calling it in this process with toHono(service, { dependencies: 'in-process' })`,
+        })
+      ),
+  }
+}

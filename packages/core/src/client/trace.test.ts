@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+import { childTraceparent, traceOf } from './trace.ts'
+
+describe('trace context', () => {
+  it('keeps a valid incoming trace id and flags, with a new span id per call', () => {
+    const trace = traceOf('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00')
+    expect(trace).toEqual({ id: '4bf92f3577b34da6a3ce929d0e0e4736', flags: '00' })
+    const one = childTraceparent(trace)
+    const two = childTraceparent(trace)
+    expect(one).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/)
+    expect(one).not.toBe(two)
+  })
+
+  it.each([
+    [null],
+    ['garbage'],
+    ['ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
+    ['00-00000000000000000000000000000000-00f067aa0ba902b7-01'],
+    ['00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01'],
+  ])('starts a new sampled trace for %s', (header) => {
+    const trace = traceOf(header)
+    expect(trace.id).toMatch(/^[0-9a-f]{32}$/)
+    expect(trace.id).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736')
+    expect(trace.flags).toBe('01')
+  })
+})

@@ -1,0 +1,146 @@
+// The pools of a graph with dependencies served here: the public port checked, onDeployment run,
+// each dependency's supervisor started on private sockets and ready before the services that call
+// it, then the entry's; every caller told where its dependencies' workers are as that changes.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import process from 'node:process'
+import { claimPort } from '../runtime/port.ts'
+import type { Logger } from '../supervisor/logger.ts'
+import type { SuperviseOptions } from '../supervisor/options.ts'
+import { type Supervisor, supervise } from '../supervisor/supervisor.ts'
+import { VARS } from '../vars.ts'
+import type { Deployment } from './deployment.ts'
+import { type ServicePool, superviseGraph } from './graph-supervisor.ts'
+import { type GraphLayout, localDependencies } from './layout.ts'
+import type { planGraph } from './pool.ts'
+import type { ServedPool, ServeOptions } from './serve.ts'
+
+/** What `startGraph` needs from `serve()`. */
+export interface GraphStart {
+  base: Omit<SuperviseOptions, 'assignments'>
+  common: Record<string, string>
+  options: ServeOptions
+  logger: Logger
+  deploy: (() => Promise<void>) | undefined
+  deployment: Deployment
+  entryOptions: (port: number | undefined) => SuperviseOptions
+  /** How the entry's pool is named. */
+  entryName: string
+}
+
+// The longest socket path a worker may get: Linux allows 107 bytes, macOS 103.
+const MAX_SOCKET_PATH = 100
+
+/**
+ * Starts the dependencies served here, each ready before the services that call it, then the
+ * entry; the public port is checked first, so that a busy one fails before any download.
+ * @example
+ * const { supervisor, pools } = await startGraph(layout, plans, start)
+ */
+export async function startGraph(
+  layout: GraphLayout,
+  plans: ReturnType<typeof planGraph>,
+  start: GraphStart
+): Promise<{ supervisor: Supervisor; pools: ServedPool[] }> {
+  const { options, logger } = start
+  const port = await claimPort(options.host ?? '0.0.0.0', options.port ?? 3000)
+  const transport = options.transport ?? (process.platform === 'win32' ? 'tcp' : 'unix')
+  const dir = mkdtempSync(join(tmpdir(), 'bento-'))
+  const cleanup = () => rmSync(dir, { recursive: true, force: true })
+  const pools: ServedPool[] = []
+  // Who calls each dependency, and where its workers were last seen: a caller started later
+  // learns them before its first worker does.
+  const callers = new Map<string, Supervisor[]>()
+  const seen = new Map<string, string[]>()
+  const supervisors = new Map<string, Supervisor>()
+  const graphGather = (asker: Supervisor) => async (topic: string) =>
+    Promise.all(
+      pools
+        .filter((p) => p.supervisor !== asker)
+        .map(async (p) => ({ service: p.name, values: await p.supervisor.gather(topic) }))
+    )
+  const connect = (supervisor: Supervisor, calls: string[]) => {
+    for (const name of calls) {
+      callers.set(name, [...(callers.get(name) ?? []), supervisor])
+      supervisor.setPeers(name, seen.get(name) ?? [])
+    }
+  }
+  const stopAll = async () => {
+    for (const pool of [...pools].reverse()) await pool.supervisor.stop()
+    cleanup()
+  }
+  try {
+    if (start.deploy) {
+      logger.log('info', 'running onDeployment')
+      await start.deploy()
+    }
+    for (const service of layout.local) {
+      const plan = plans.local.get(service.name)!
+      const own = join(dir, service.name)
+      mkdirSync(own, { mode: 0o700 })
+      const socket = join(own, `${plan.workers}.99.sock`)
+      const internal = {
+        dir: own,
+        transport: transport === 'unix' && socket.length <= MAX_SOCKET_PATH ? transport : 'tcp',
+      } as const
+      let supervisor: Supervisor | undefined
+      supervisor = supervise({
+        ...start.base,
+        assignments: plan.assignments,
+        env: {
+          ...options.env,
+          ...start.common,
+          [VARS.service]: service.name,
+          [VARS.peers]: localDependencies(layout, [service]).join(','),
+        },
+        drainTimeout: options.drainTimeout ?? plan.settings.drainTimeout,
+        restart: plan.settings.restart,
+        ...(plan.settings.maxMemory !== undefined && { maxMemory: plan.settings.maxMemory }),
+        internal,
+        onEndpoints: (endpoints) => {
+          seen.set(service.name, endpoints)
+          for (const caller of callers.get(service.name) ?? []) {
+            caller.setPeers(service.name, endpoints)
+          }
+        },
+        graphGather: (topic) => graphGather(supervisor!)(topic),
+        logger: prefixed(logger, service.name),
+      })
+      supervisors.set(service.name, supervisor)
+      connect(supervisor, localDependencies(layout, [service]))
+      pools.push({ name: service.name, plan, supervisor, internal: true })
+      try {
+        await supervisor.ready
+      } catch {
+        const { error } = await supervisor.exited
+        throw error ?? new Error(`the service "${service.name}" stopped before it was ready`)
+      }
+    }
+    let entry: Supervisor | undefined
+    entry = supervise({
+      ...start.entryOptions(port),
+      graphGather: (topic) => graphGather(entry!)(topic),
+    })
+    connect(entry, localDependencies(layout, layout.entry.services))
+    pools.push({ name: start.entryName, plan: plans.entry, supervisor: entry, internal: false })
+    const graph = superviseGraph(
+      entry,
+      pools.filter((p) => p.internal).map((p): ServicePool => p),
+      cleanup
+    )
+    return { supervisor: graph, pools }
+  } catch (error) {
+    if (start.deploy) start.deployment.done()
+    await stopAll()
+    throw error
+  }
+}
+
+// A dependency's lines name it: "[bento] embedder worker 1: ready", "[embedder 1] loaded".
+function prefixed(logger: Logger, name: string): Logger {
+  return {
+    log: (level, message, worker) => logger.log(level, message, worker, name),
+    output: (source, stream, line) => logger.output(source, stream, line, name),
+  }
+}
