@@ -2,11 +2,19 @@
 // well-kept parser rather than hand-written code).
 import { createRequire } from 'node:module'
 import { Command, CommanderError, Option } from 'commander'
+import { build } from './commands/build.ts'
 import { dev } from './commands/dev.ts'
 import { info } from './commands/info.ts'
 import { serve } from './commands/serve.ts'
 import { formatError } from './errors.ts'
-import { parseDepends, parseLogFormat, parsePort, parseWorkers } from './options.ts'
+import {
+  parseAutoscale,
+  parseDepends,
+  parseLogFormat,
+  parsePort,
+  parseRuntime,
+  parseWorkers,
+} from './options.ts'
 
 // createRequire rather than an import attribute: package.json sits outside the compiled rootDir.
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
@@ -130,6 +138,48 @@ function program(io: CliIo): Command {
         io.out
       )
     )
+  cli
+    .command('build')
+    .description(
+      'write a container build context (code, dependencies, Containerfile) and Kubernetes manifests'
+    )
+    .argument('[entry]', 'the service file (default: service.ts, service.js, src/service.ts, ...)')
+    .requiredOption(
+      '-o, --out <dir>',
+      'the folder to write (replaced if it holds an earlier build)'
+    )
+    .option('--image <name:tag>', 'the image the manifests run (default: <service>:latest)')
+    .option('--base <image>', "the image to build on (default: the runtime's official one)")
+    .addOption(new Option('--runtime <runtime>', 'node, bun or deno').default('node'))
+    .addOption(
+      new Option('--autoscale <kind>', 'hpa (CPU), keda (in-flight requests) or none').default(
+        'hpa'
+      )
+    )
+    .option(
+      '--prometheus <url>',
+      "where KEDA's trigger reads bento_requests_in_flight",
+      'http://prometheus-operated.monitoring.svc:9090'
+    )
+    .addOption(new Option('-p, --port <port>', 'the port each pod serves on').default('3000'))
+    .option('--json', 'print what was written as one JSON object')
+    .action(async (entry: string | undefined, o) => {
+      await build(
+        entry,
+        {
+          out: o.out,
+          image: o.image,
+          base: o.base,
+          runtime: parseRuntime(o.runtime),
+          autoscale: parseAutoscale(o.autoscale),
+          prometheus: o.prometheus,
+          port: parsePort(o.port, '--port'),
+          json: Boolean(o.json),
+        },
+        io.cwd,
+        io.out
+      )
+    })
   return cli
 }
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { parseDepends, parseLogFormat, parsePort, parseWorkers } from './options.ts'
+import {
+  parseAutoscale,
+  parseDepends,
+  parseLogFormat,
+  parsePort,
+  parseRuntime,
+  parseWorkers,
+} from './options.ts'
 
 describe('flag values', () => {
   it('takes ports from 0 to 65535, naming the flag or variable and the fix otherwise', () => {
@@ -31,6 +38,17 @@ describe('flag values', () => {
     })
     expect(() => parseDepends('embedder', {})).toThrow(
       /--depends takes name=url, got "embedder"\. Fix: use e\.g\. --depends embedder=http:\/\/embedder:3000/
+    )
+  })
+
+  it('takes a build runtime and an autoscaler it knows', () => {
+    expect(parseRuntime('deno')).toBe('deno')
+    expect(() => parseRuntime('python')).toThrow(
+      /--runtime must be node, bun or deno, got "python"/
+    )
+    expect(parseAutoscale('none')).toBe('none')
+    expect(() => parseAutoscale('vpa')).toThrow(
+      /--autoscale must be hpa, keda or none.*Fix: use hpa/
     )
   })
 })

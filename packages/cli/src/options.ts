@@ -73,3 +73,26 @@ export function parseDepends(
   }
   return table
 }
+
+/**
+ * `--runtime`: the runtime a built image serves on.
+ * @example
+ * parseRuntime('bun') // 'bun'
+ */
+export function parseRuntime(value: string): 'node' | 'bun' | 'deno' {
+  if (value === 'node' || value === 'bun' || value === 'deno') return value
+  throw new CliError(`--runtime must be node, bun or deno, got "${value}"`, 'pass --runtime node')
+}
+
+/**
+ * `--autoscale`: how the manifests scale each service.
+ * @example
+ * parseAutoscale('keda') // 'keda'
+ */
+export function parseAutoscale(value: string): 'hpa' | 'keda' | 'none' {
+  if (value === 'hpa' || value === 'keda' || value === 'none') return value
+  throw new CliError(
+    `--autoscale must be hpa, keda or none, got "${value}"`,
+    'use hpa (CPU, built into Kubernetes) or keda (in-flight requests, needs KEDA)'
+  )
+}

@@ -18,6 +18,7 @@ export type {
 } from './service/clients.ts'
 export { DEFAULTS } from './service/defaults.ts'
 export { type DependsOptions, depends, isDependency } from './service/depends.ts'
+export type { Autoscaling, Deploy, ResolvedDeploy } from './service/deploy.ts'
 export type { StandardSchemaV1 } from './service/schema.ts'
 export { isService, service } from './service/service.ts'
 export type {

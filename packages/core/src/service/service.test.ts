@@ -44,6 +44,12 @@ describe('service(): defaults', () => {
       envs: {},
       restart: { ...DEFAULTS.restart },
       drainTimeout: DEFAULTS.drainTimeout,
+      deploy: {
+        replicas: 1,
+        image: undefined,
+        autoscaling: { maxReplicas: 4, targetInFlight: 8, targetCpuPercent: 70 },
+        startupTimeout: 300,
+      },
     })
     expect(DEFAULTS).toMatchObject({ workersPerResource: 1, traffic: { timeout: 60 } })
   })
@@ -244,6 +250,36 @@ describe('service(): every bad value names the field and the fix', () => {
       },
     })
     expect(s.apis.map((a) => a.name)).toEqual(['a', 'b', 'c'])
+  })
+})
+
+describe('service(): deploy', () => {
+  it('scales from deploy.replicas to 4 × as many by default, or not at all with autoscaling: false', () => {
+    expect(svc({ deploy: { replicas: 2 } }).settings.deploy.autoscaling?.maxReplicas).toBe(8)
+    const fixed = svc({ deploy: { replicas: 3, autoscaling: false, image: 'r.io/a:1' } })
+    expect(fixed.settings.deploy).toEqual({
+      replicas: 3,
+      image: 'r.io/a:1',
+      autoscaling: undefined,
+      startupTimeout: 300,
+    })
+  })
+
+  it.each([
+    [{ replicas: 0 }, 'deploy.replicas', 'positive integer'],
+    [{ image: 'has space' }, 'deploy.image', 'without spaces'],
+    [{ replicas: 4, autoscaling: { maxReplicas: 2 } }, 'deploy.autoscaling.maxReplicas', 'below'],
+    [
+      { autoscaling: { targetCpuPercent: 150 } },
+      'deploy.autoscaling.targetCpuPercent',
+      'above 100',
+    ],
+    [{ autoscaling: { maxReplica: 3 } }, 'deploy.autoscaling.maxReplica', 'maxReplicas'],
+    [{ startupTimeout: 300_000 }, 'deploy.startupTimeout', 'seconds'],
+  ])('refuses deploy %j, naming %s', (deploy, field, words) => {
+    const error = configError(() => svc({ deploy } as never))
+    expect(error.field).toBe(field)
+    expect(error.message).toContain(words)
   })
 })
 

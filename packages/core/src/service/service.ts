@@ -21,6 +21,7 @@ export const SERVICE_KEYS = [
   'depends',
   'restart',
   'drainTimeout',
+  'deploy',
   'onDeployment',
   'onStartup',
   'onShutdown',

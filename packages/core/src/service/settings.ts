@@ -2,6 +2,7 @@
 // of fields.ts, and every unknown key refused with the nearest known one.
 import { describe } from '../errors.ts'
 import { DEFAULTS } from './defaults.ts'
+import { normalizeDeploy } from './deploy.ts'
 import {
   bytes,
   environmentVariables,
@@ -97,6 +98,7 @@ export function normalizeSettings(config: Record<string, unknown>, fail: Fail): 
     envs: environmentVariables(config.envs, 'envs', fail),
     restart: normalizeRestart(config.restart, fail),
     drainTimeout: seconds(config.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', fail),
+    deploy: normalizeDeploy(config.deploy, fail),
   }
 }
 

@@ -2,7 +2,9 @@
 // `service()` makes of it (`Service`, its `settings` and `apis`); types, and the one symbol that
 // marks a service. No `node:` imports anywhere under service/: a definition loads on Node, Bun,
 // Deno and edge runtimes alike.
+
 import type { Clients, DependsMap, UntypedDepends } from './clients.ts'
+import type { Deploy, ResolvedDeploy } from './deploy.ts'
 import type { StandardSchemaV1 } from './schema.ts'
 
 export interface WorkerInfo {
@@ -189,6 +191,8 @@ export interface ServiceConfig<
   restart?: RestartPolicy
   /** Seconds a draining worker may take to finish its requests before it is killed. Default 30. */
   drainTimeout?: number
+  /** How `bento build` deploys it to Kubernetes: replicas, image, autoscaling. */
+  deploy?: Deploy
   /** Runs once in the supervisor before any worker starts (download a model, migrate, ...). */
   onDeployment?: () => Awaitable<void>
   /** Runs in each worker before it reports ready; its result is `ctx.state` in handlers. */
@@ -228,6 +232,7 @@ export interface ServiceSettings {
   envs: Record<string, string>
   restart: ResolvedRestartPolicy
   drainTimeout: number
+  deploy: ResolvedDeploy
 }
 
 /** Marks what `service()` made (in any copy of this package). */

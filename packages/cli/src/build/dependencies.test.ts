@@ -1,0 +1,105 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { CliError } from '../errors.ts'
+import { copyDependencies } from './dependencies.ts'
+
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bento-deps-'))
+})
+afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+function file(path: string, text = ''): void {
+  mkdirSync(dirname(join(dir, path)), { recursive: true })
+  writeFileSync(join(dir, path), text)
+}
+function pkg(path: string, manifest: Record<string, unknown>): void {
+  file(join(path, 'package.json'), JSON.stringify(manifest))
+}
+const version = (path: string) =>
+  JSON.parse(readFileSync(join(dir, 'out', path, 'package.json'), 'utf8')).version
+
+describe('copyDependencies', () => {
+  it('lays out the production closure as Node resolves it, nesting a second version under its user', () => {
+    pkg('project', {
+      dependencies: { a: '1', b: '1' },
+      optionalDependencies: { 'not-installed': '1' },
+      devDependencies: { dev: '1' },
+    })
+    pkg('project/node_modules/a', { name: 'a', version: '1.0.0', dependencies: { c: '1' } })
+    pkg('project/node_modules/c', { name: 'c', version: '1.0.0' })
+    // b wants c@2, found beside it (as pnpm and npm place a second version).
+    pkg('project/node_modules/b', {
+      name: 'b',
+      version: '1.0.0',
+      dependencies: { c: '2' },
+      peerDependencies: { typescript: '5', d: '1' },
+      peerDependenciesMeta: { typescript: { optional: true } },
+    })
+    pkg('project/node_modules/b/node_modules/c', { name: 'c', version: '2.0.0' })
+    pkg('project/node_modules/d', { name: 'd', version: '1.0.0' })
+    pkg('project/node_modules/typescript', { name: 'typescript', version: '5.0.0' })
+    pkg('project/node_modules/dev', { name: 'dev', version: '1.0.0' })
+
+    const copied = copyDependencies([join(dir, 'project')], join(dir, 'out'))
+    expect(copied.map((p) => `${p.path}@${p.version}`).sort()).toEqual([
+      'node_modules/a@1.0.0',
+      'node_modules/b/node_modules/c@2.0.0',
+      'node_modules/b@1.0.0',
+      'node_modules/c@1.0.0',
+      'node_modules/d@1.0.0',
+    ])
+    expect(version('node_modules/c')).toBe('1.0.0')
+    expect(version('node_modules/b/node_modules/c')).toBe('2.0.0')
+    // b's own node_modules was not copied with b: only what the closure placed there.
+    expect(existsSync(join(dir, 'out/node_modules/typescript'))).toBe(false)
+    expect(existsSync(join(dir, 'out/node_modules/dev'))).toBe(false)
+  })
+
+  it('copies a workspace package as published, with its linux-x64 Node-API binary; prunes other systems', () => {
+    pkg('project', { dependencies: { w: 'workspace:*', ort: '1' } })
+    pkg('packages/w', {
+      name: 'w',
+      version: '0.1.0',
+      files: ['dist'],
+      napi: { binaryName: 'w-native' },
+    })
+    file('packages/w/dist/index.js', 'export {}')
+    file('packages/w/src/index.ts', 'export {}')
+    file('packages/w/w-native.linux-x64-gnu.node', 'binary')
+    mkdirSync(join(dir, 'project/node_modules'), { recursive: true })
+    symlinkSync(join(dir, 'packages/w'), join(dir, 'project/node_modules/w'))
+    pkg('project/node_modules/ort', { name: 'ort', version: '1.0.0' })
+    for (const platform of ['darwin/arm64', 'win32/x64', 'linux/arm64', 'linux/x64']) {
+      file(`project/node_modules/ort/bin/napi-v6/${platform}/binding.node`, 'binary')
+    }
+
+    copyDependencies([join(dir, 'project')], join(dir, 'out'))
+    const w = join(dir, 'out/node_modules/w')
+    expect(existsSync(join(w, 'dist/index.js'))).toBe(true)
+    expect(existsSync(join(w, 'w-native.linux-x64-gnu.node'))).toBe(true)
+    expect(existsSync(join(w, 'src'))).toBe(false)
+    const bin = join(dir, 'out/node_modules/ort/bin/napi-v6')
+    expect(existsSync(join(bin, 'linux/x64/binding.node'))).toBe(true)
+    for (const gone of ['darwin', 'win32', 'linux/arm64'])
+      expect(existsSync(join(bin, gone))).toBe(false)
+  })
+
+  it('refuses a dependency that is not installed, saying to install first', () => {
+    pkg('project', { name: 'project', dependencies: { missing: '1' } })
+    expect(() => copyDependencies([join(dir, 'project')], join(dir, 'out'))).toThrow(CliError)
+    expect(() => copyDependencies([join(dir, 'project')], join(dir, 'out'))).toThrow(
+      /project depends on missing, which is not installed.*install the project first/
+    )
+  })
+})

@@ -1,0 +1,133 @@
+// The production dependencies of a build, laid out as one node_modules tree that Node, Bun and
+// Deno resolve as they would the project's own: every package the project's code imports at run
+// time (`dependencies`, installed `optionalDependencies` and `peerDependencies`), recursively,
+// found from each package's real location (pnpm's links followed), placed at the top when the
+// name is free there and nested under the package that needs another version otherwise.
+import { cpSync, existsSync, readFileSync, realpathSync } from 'node:fs'
+import { basename, dirname, join, relative, sep } from 'node:path'
+import { CliError } from '../errors.ts'
+
+/** One package copied into the build. */
+export interface CopiedPackage {
+  name: string
+  version: string
+  /** Where it was copied to, relative to the build's app folder. */
+  path: string
+}
+
+interface Manifest {
+  name?: string
+  version?: string
+  files?: string[]
+  dependencies?: Record<string, string>
+  optionalDependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>
+  napi?: { binaryName?: string }
+}
+
+// Prebuilt binaries for other systems are left out (onnxruntime-node ships 288 MB for five
+// platforms, 45 MB of it for linux-x64): the image is linux-x64.
+const FOREIGN = new Set(['darwin', 'win32', 'win', 'windows', 'freebsd', 'openbsd', 'android'])
+const FOREIGN_PREFIX =
+  /^(darwin|win32|freebsd|openbsd|android|linux-(arm|ia32|ppc|s390|riscv|loong)|linuxmusl)/
+
+/**
+ * Copies the production dependencies of `roots` (package folders) into `app/node_modules`, and
+ * returns what was copied.
+ * @example
+ * const copied = copyDependencies(['/repo/examples/hello'], '/tmp/build/app')
+ */
+export function copyDependencies(roots: string[], app: string): CopiedPackage[] {
+  const top = join(app, 'node_modules')
+  // Where each output folder's package came from, to resolve as Node would: nearest first.
+  const placed = new Map<string, string>()
+  const copied: CopiedPackage[] = []
+  type Work = { from: string; at: string; manifest: Manifest }
+  const queue: Work[] = roots.map((root) => ({ from: root, at: app, manifest: read(root) }))
+  while (queue.length > 0) {
+    const { from, at, manifest } = queue.shift()!
+    const wanted: [string, boolean][] = [
+      ...Object.keys(manifest.dependencies ?? {}).map((n): [string, boolean] => [n, true]),
+      ...Object.keys(manifest.optionalDependencies ?? {}).map((n): [string, boolean] => [n, false]),
+      // An optional peer is the user's choice (typescript for some schema libraries): left out.
+      ...Object.keys(manifest.peerDependencies ?? {})
+        .filter((n) => manifest.peerDependenciesMeta?.[n]?.optional !== true)
+        .map((n): [string, boolean] => [n, false]),
+    ]
+    for (const [name, required] of wanted) {
+      const source = findPackage(name, from)
+      if (source === undefined) {
+        if (!required) continue
+        throw new CliError(
+          `${manifest.name ?? from} depends on ${name}, which is not installed (looked from ${from})`,
+          'install the project first (npm install, pnpm install or bun install), then build'
+        )
+      }
+      const seen = resolveIn(name, at, app, placed)
+      if (seen === source) continue
+      const target = seen === undefined ? join(top, name) : join(at, 'node_modules', name)
+      placed.set(target, source)
+      const pkg = read(source)
+      copyPackage(source, target, pkg)
+      copied.push({ name, version: pkg.version ?? '0.0.0', path: relative(app, target) })
+      queue.push({ from: source, at: target, manifest: pkg })
+    }
+  }
+  return copied
+}
+
+// The package Node would load for `name` from the output folder `at`, among those placed so far.
+function resolveIn(
+  name: string,
+  at: string,
+  app: string,
+  placed: Map<string, string>
+): string | undefined {
+  for (let dir = at; ; dir = dirname(dir)) {
+    const hit = placed.get(join(dir, 'node_modules', name))
+    if (hit !== undefined) return hit
+    if (dir === app || dirname(dir) === dir) return undefined
+  }
+}
+
+function findPackage(name: string, from: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name)
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate)
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+function read(dir: string): Manifest {
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest
+}
+
+// An installed package is copied whole (less its own node_modules and other systems' binaries);
+// a workspace package (not under a node_modules) as it would be published: package.json, its
+// `files`, and its Node-API binary for linux-x64 when one was built beside it.
+function copyPackage(source: string, target: string, pkg: Manifest): void {
+  const installed = source.split(sep).includes('node_modules')
+  const filter = (path: string) => {
+    const rel = relative(source, path)
+    if (rel === '') return true
+    const parts = rel.split(sep)
+    if (parts[0] === 'node_modules') return false
+    const name = basename(path)
+    if (FOREIGN.has(name) || FOREIGN_PREFIX.test(name)) return false
+    const parent = parts.at(-2)
+    return !(parent === 'linux' && ['arm64', 'arm', 'ia32', 'ppc64', 's390x'].includes(name))
+  }
+  if (installed || pkg.files === undefined) {
+    cpSync(source, target, { recursive: true, dereference: true, filter })
+    return
+  }
+  cpSync(join(source, 'package.json'), join(target, 'package.json'))
+  const extra = ['README.md', 'LICENSE']
+  if (pkg.napi?.binaryName) extra.push(`${pkg.napi.binaryName}.linux-x64-gnu.node`)
+  for (const entry of [...pkg.files, ...extra]) {
+    const from = join(source, entry)
+    if (existsSync(from))
+      cpSync(from, join(target, entry), { recursive: true, dereference: true, filter })
+  }
+}

@@ -1,0 +1,165 @@
+// The service's own code in a build: every package folder its entry's code comes from, copied
+// whole (a model file next to the code comes along), and the entry compiled ahead of time into
+// one ES module, so that nothing is compiled, installed or downloaded when the container starts.
+import { cpSync, existsSync, readFileSync } from 'node:fs'
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path'
+import type { Metafile, Plugin } from 'esbuild'
+import { CliError } from '../errors.ts'
+
+/** The entry as the image runs it. */
+export interface BuiltSources {
+  /** The compiled entry, relative to the app folder. */
+  entry: string
+  /** The package folders copied, relative to the app folder (`.` for the entry's own). */
+  packages: string[]
+  /** Their folders on this machine, to find their dependencies from. */
+  roots: string[]
+}
+
+const SOURCE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/
+const SKIPPED = new Set(['node_modules', 'coverage', 'dist-bento'])
+
+/** The file name of the compiled entry in the app folder. */
+export const ENTRY_FILE = 'bento-entry.mjs'
+
+/**
+ * Copies the code of `entry` into `app` and compiles the entry beside it for `target` (an esbuild
+ * target such as `node20`); `exclude` is a folder never copied (the build's own output).
+ * @example
+ * const { entry } = await copySources('/repo/examples/hello/service.ts', '/tmp/out/app', '/tmp/out')
+ */
+export async function copySources(
+  entry: string,
+  app: string,
+  exclude: string,
+  target = 'node20'
+): Promise<BuiltSources> {
+  const { build } = await import('esbuild')
+  const outfile = join(app, ENTRY_FILE)
+  // First pass: which local files the entry imports; they decide which folders are copied.
+  const probe = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    metafile: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'silent',
+  }).catch((error: unknown) => {
+    throw compileError(entry, error)
+  })
+  const roots = packageRoots(entry, probe.metafile)
+  const base = commonAncestor(roots)
+  for (const root of roots) {
+    cpSync(root, join(app, relative(base, root)), {
+      recursive: true,
+      filter: (path) => {
+        const name = basename(path)
+        if (resolve(path) === resolve(exclude)) return false
+        return !(SKIPPED.has(name) || (name.startsWith('.') && path !== root))
+      },
+    })
+  }
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target,
+    sourcemap: 'inline',
+    logLevel: 'silent',
+    plugins: [importMetaIn(base)],
+  }).catch((error: unknown) => {
+    throw compileError(entry, error)
+  })
+  return {
+    entry: ENTRY_FILE,
+    packages: roots.map((root) => relative(base, root) || '.'),
+    roots,
+  }
+}
+
+// The package folder (nearest package.json) of the entry and of every local file it imports.
+function packageRoots(entry: string, metafile: Metafile): string[] {
+  const roots = new Set<string>([packageRoot(entry)])
+  for (const input of Object.keys(metafile.inputs)) {
+    if (input.includes('node_modules/')) continue
+    roots.add(packageRoot(resolve(input)))
+  }
+  return [...roots]
+}
+
+function packageRoot(file: string): string {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir
+    if (dirname(dir) === dir) {
+      throw new CliError(
+        `${file} is in no package (no package.json above it)`,
+        'run npm init in the project folder, so that its dependencies are known'
+      )
+    }
+  }
+}
+
+function commonAncestor(dirs: string[]): string {
+  let common = dirs[0]!.split(sep)
+  for (const dir of dirs.slice(1)) {
+    const parts = dir.split(sep)
+    let i = 0
+    while (i < common.length && common[i] === parts[i]) i++
+    common = common.slice(0, i)
+  }
+  return common.join(sep) || sep
+}
+
+// Bundled, every file would see the bundle's own import.meta: each source file's values are
+// written in as its copy's place relative to the bundle, so they hold wherever the image puts it.
+function importMetaIn(base: string): Plugin {
+  return {
+    name: 'bento-build-import-meta',
+    setup(build) {
+      build.onLoad({ filter: SOURCE }, (args) => {
+        if (args.path.includes('/node_modules/')) return undefined
+        const source = readFileSync(args.path, 'utf8')
+        if (!source.includes('import.meta')) return undefined
+        const rel = `./${relative(base, args.path).split(sep).join('/')}`
+        const url = `new URL(${JSON.stringify(rel)}, import.meta.url)`
+        const contents = source
+          .replace(/\bimport\.meta\.url\b/g, `${url}.href`)
+          .replace(
+            /\bimport\.meta\.dirname\b/g,
+            `__bentoDirname(${JSON.stringify(rel)}, import.meta.url)`
+          )
+          .replace(/\bimport\.meta\.filename\b/g, `decodeURIComponent(${url}.pathname)`)
+        const helper = contents.includes('__bentoDirname(')
+          ? `\nfunction __bentoDirname(rel, base) { const p = decodeURIComponent(new URL(rel, base).pathname); return p.slice(0, p.lastIndexOf('/')) }\n`
+          : ''
+        return {
+          contents: contents + helper,
+          loader: loaderFor(args.path),
+          resolveDir: dirname(args.path),
+        }
+      })
+    },
+  }
+}
+
+function loaderFor(path: string): 'ts' | 'tsx' | 'js' | 'jsx' {
+  const ext = extname(path)
+  if (ext === '.tsx') return 'tsx'
+  if (ext === '.jsx') return 'jsx'
+  return /\.(ts|mts|cts)$/.test(path) ? 'ts' : 'js'
+}
+
+function compileError(entry: string, error: unknown): CliError {
+  const first = (error as { errors?: Array<{ text: string }> }).errors?.[0]
+  const failure = new CliError(
+    `could not compile ${entry}: ${first?.text ?? (error instanceof Error ? error.message : String(error))}`,
+    'fix the error in your service file; bento dev shows it with its place'
+  )
+  failure.cause = error
+  return failure
+}

@@ -1,0 +1,156 @@
+// `bento build` on every example: what it writes, its manifests against the real schemas, and the
+// built app served from the build folder alone (outside the repository, nothing else installed)
+// on each runtime, as the image's entrypoint runs it.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1'
+import { Deployment } from 'kubernetes-models/apps/v1'
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
+import { Service } from 'kubernetes-models/v1'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parseAllDocuments } from 'yaml'
+import { Bento, repoRoot, runtimeCommand, startBento } from '../../../test/support/bento.ts'
+import { project } from './project.ts'
+
+const out = mkdtempSync(join(tmpdir(), 'bento-build-'))
+afterAll(() => rmSync(out, { recursive: true, force: true }))
+
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  Deployment,
+  Service,
+  PodDisruptionBudget,
+  HorizontalPodAutoscaler,
+  ScaledObject,
+}
+
+async function build(args: string[], cwd = repoRoot) {
+  const bento = startBento('node', ['build', ...args], { cwd })
+  const { code } = await bento.exited
+  return { code, output: bento.output }
+}
+
+describe('bento build', () => {
+  it.each([
+    ['hello', ['hello']],
+    ['onnx-classifier', ['onnx-classifier']],
+    ['gpu-per-worker', ['gpu-per-worker']],
+    ['mount-into-hono/app.ts', ['example-mount-into-hono']],
+    ['search-pipeline', ['classifier', 'search']],
+  ])(
+    'builds examples/%s: context, Containerfile and valid manifests',
+    async (example, names) => {
+      const dir = join(out, example.split('/')[0]!)
+      const { code, output } = await build([
+        `examples/${example}`,
+        '--out',
+        dir,
+        '--image',
+        `registry.example.com/${example}:1.0`,
+        '--autoscale',
+        'keda',
+        '--json',
+      ])
+      expect(code, output).toBe(0)
+      const result = JSON.parse(output)
+      expect(result.services.map((s: { name: string }) => s.name)).toEqual(names)
+      expect(existsSync(join(dir, 'app', 'bento-entry.mjs'))).toBe(true)
+      expect(existsSync(join(dir, 'app', 'node_modules', 'bento', 'dist', 'bin.js'))).toBe(true)
+      expect(
+        existsSync(join(dir, 'app/node_modules/@bento/native/bento-native.linux-x64-gnu.node'))
+      ).toBe(true)
+      const containerfile = readFileSync(join(dir, 'Containerfile'), 'utf8')
+      expect(containerfile).toContain('USER 1000:1000')
+      expect(containerfile).toContain('STOPSIGNAL SIGTERM')
+      expect(containerfile).toContain(
+        'ENTRYPOINT ["node","/app/node_modules/bento/dist/bin.js","serve","/app/bento-entry.mjs"]'
+      )
+      // A GPU service builds on CUDA, with the runtime's binary copied in from its official image.
+      if (example === 'gpu-per-worker') expect(containerfile).toMatch(/FROM .*nvidia\/cuda/)
+      else expect(containerfile).toMatch(/^FROM docker\.io\/library\/node:20/m)
+      const files = readdirSync(join(dir, 'k8s')).sort()
+      expect(files).toEqual([...names.map((n) => `${n}.yaml`), 'kustomization.yaml'].sort())
+      for (const file of files.filter((f) => f !== 'kustomization.yaml')) {
+        const docs = parseAllDocuments(readFileSync(join(dir, 'k8s', file), 'utf8'))
+        for (const doc of docs) {
+          expect(doc.errors).toEqual([])
+          const object = doc.toJS()
+          expect(() => new MODELS[object.kind]!(object as never).validate(), file).not.toThrow()
+          if (object.kind === 'Deployment') {
+            expect(object.spec.template.spec.containers[0].image).toBe(
+              `registry.example.com/${example}:1.0`
+            )
+          }
+        }
+        expect(docs.map((d) => d.toJS().kind)).toEqual([
+          'Deployment',
+          'Service',
+          'PodDisruptionBudget',
+          'ScaledObject',
+        ])
+      }
+    },
+    60_000
+  )
+
+  it.each(['node', 'bun', 'deno'] as const)(
+    'serves the built hello from the build folder alone on %s',
+    async (runtime) => {
+      const dir = join(out, `hello-${runtime}`)
+      const { code, output } = await build(['examples/hello', '--out', dir, '--runtime', runtime])
+      expect(code, output).toBe(0)
+      const app = join(dir, 'app')
+      const containerfile = readFileSync(join(dir, 'Containerfile'), 'utf8')
+      const entrypoint: string[] = JSON.parse(containerfile.match(/^ENTRYPOINT (.*)$/m)![1]!)
+      expect(entrypoint[0]).toBe(runtime)
+      // The image's entrypoint, with this machine's binary and the build folder for /app.
+      const command = [
+        ...runtimeCommand[runtime].slice(0, 1),
+        ...entrypoint.slice(1).map((arg) => arg.replace(/^\/app\//, `${app}/`)),
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--workers',
+        '2',
+      ]
+      const bento = new Bento(command, { cwd: app, env: { NODE_ENV: 'production' } })
+      const url = await bento.url()
+      const response = await fetch(`${url}/greet`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: runtime }),
+      })
+      expect(response.status).toBe(200)
+      expect((await response.json()).message).toBe(`Hello, ${runtime}!`)
+      expect((await bento.stop()).code).toBe(0)
+    },
+    60_000
+  )
+
+  it('writes nothing for a service whose definition is wrong', async () => {
+    const cwd = project({
+      'service.ts':
+        "import { service } from '@bento/core'\nexport default service({ name: 'x', deploy: { replicas: 0 }, apis: {} })\n",
+    })
+    const { code, output } = await build(['service.ts', '--out', 'build'], cwd)
+    expect(code).toBe(1)
+    expect(output).toContain('deploy.replicas')
+    expect(existsSync(join(cwd, 'build'))).toBe(false)
+  })
+
+  it('refuses an --out folder that holds something else, and replaces an earlier build', async () => {
+    const cwd = project({ 'mine/notes.txt': 'keep me' })
+    const refused = await build([join(repoRoot, 'examples/hello'), '--out', 'mine'], cwd)
+    expect(refused.code).toBe(1)
+    expect(refused.output).toContain('holds files that are not an earlier bento build')
+    expect(readFileSync(join(cwd, 'mine/notes.txt'), 'utf8')).toBe('keep me')
+    const first = await build([join(repoRoot, 'examples/hello'), '--out', 'build'], cwd)
+    expect(first.code, first.output).toBe(0)
+    writeFileSync(join(cwd, 'build', 'stale.txt'), '')
+    const again = await build([join(repoRoot, 'examples/hello'), '--out', 'build'], cwd)
+    expect(again.code, again.output).toBe(0)
+    expect(existsSync(join(cwd, 'build', 'stale.txt'))).toBe(false)
+  }, 60_000)
+})
