@@ -87,23 +87,44 @@ function nearestNodeModules(from: string): string | undefined {
   }
 }
 
-// Bundled, every file would see the bundle's own import.meta: each source file's own values
-// are written in as literals instead.
-const keepImportMeta: Plugin = {
-  name: 'bento-import-meta',
-  setup(build) {
-    build.onLoad({ filter: SOURCE }, (args) => {
-      if (args.path.includes('/node_modules/')) return undefined
-      const source = readFileSync(args.path, 'utf8')
-      if (!source.includes('import.meta')) return undefined
-      const contents = source
-        .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
-        .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
-        .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
-      return { contents, loader: loaderFor(args.path), resolveDir: dirname(args.path) }
-    })
-  },
+/** The JavaScript expressions that stand for one source file's `import.meta` values in a bundle. */
+export interface ImportMetaValues {
+  url: string
+  dirname: string
+  filename: string
 }
+
+/**
+ * An esbuild plugin that writes each local source file's `import.meta.url`, `.dirname` and
+ * `.filename` as `values(file)` says: bundled, every file would otherwise see the bundle's own.
+ * @example
+ * const plugin = importMetaPlugin((file) => ({ url: JSON.stringify(pathToFileURL(file).href), ... }))
+ */
+export function importMetaPlugin(values: (file: string) => ImportMetaValues): Plugin {
+  return {
+    name: 'bento-import-meta',
+    setup(build) {
+      build.onLoad({ filter: SOURCE }, (args) => {
+        if (args.path.includes('/node_modules/')) return undefined
+        const source = readFileSync(args.path, 'utf8')
+        if (!source.includes('import.meta')) return undefined
+        const { url, dirname: dir, filename } = values(args.path)
+        const contents = source
+          .replace(/\bimport\.meta\.url\b/g, url)
+          .replace(/\bimport\.meta\.dirname\b/g, dir)
+          .replace(/\bimport\.meta\.filename\b/g, filename)
+        return { contents, loader: loaderFor(args.path), resolveDir: dirname(args.path) }
+      })
+    },
+  }
+}
+
+// For `bento dev` and `serve`: the source files' own places, as literals.
+const keepImportMeta = importMetaPlugin((file) => ({
+  url: JSON.stringify(pathToFileURL(file).href),
+  dirname: JSON.stringify(dirname(file)),
+  filename: JSON.stringify(file),
+}))
 
 function loaderFor(path: string): 'ts' | 'tsx' | 'js' | 'jsx' {
   const ext = extname(path)

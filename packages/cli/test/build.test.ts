@@ -4,26 +4,14 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1'
-import { Deployment } from 'kubernetes-models/apps/v1'
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
-import { Service } from 'kubernetes-models/v1'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { Bento, repoRoot, runtimeCommand, startBento } from '../../../test/support/bento.ts'
+import { validateObject } from './kube.ts'
 import { project } from './project.ts'
 
 const out = mkdtempSync(join(tmpdir(), 'bento-build-'))
 afterAll(() => rmSync(out, { recursive: true, force: true }))
-
-const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  Deployment,
-  Service,
-  PodDisruptionBudget,
-  HorizontalPodAutoscaler,
-  ScaledObject,
-}
 
 async function build(args: string[], cwd = repoRoot) {
   const bento = startBento('node', ['build', ...args], { cwd })
@@ -76,7 +64,7 @@ describe('bento build', () => {
         for (const doc of docs) {
           expect(doc.errors).toEqual([])
           const object = doc.toJS()
-          expect(() => new MODELS[object.kind]!(object as never).validate(), file).not.toThrow()
+          expect(() => validateObject(object), file).not.toThrow()
           if (object.kind === 'Deployment') {
             expect(object.spec.template.spec.containers[0].image).toBe(
               `registry.example.com/${example}:1.0`

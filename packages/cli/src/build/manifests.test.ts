@@ -1,12 +1,8 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: manifests are read back as plain data, deep paths and all
 import { depends, service } from '@bento/core'
 import { describeExport, findExport, layoutGraph } from '@bento/core/serve'
-import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1'
-import { Deployment } from 'kubernetes-models/apps/v1'
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
-import { Service } from 'kubernetes-models/v1'
 import { describe, expect, it } from 'vitest'
+import { validateObject } from '../../test/kube.ts'
 import { type KubeObject, kubeName, type ManifestOptions, manifests } from './manifests.ts'
 
 const handler = () => ({ ok: true })
@@ -18,21 +14,11 @@ const options: ManifestOptions = {
   appName: 'app',
 }
 
-const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  Deployment,
-  Service,
-  PodDisruptionBudget,
-  HorizontalPodAutoscaler,
-  ScaledObject,
-}
-
 // Every object must pass its real schema (kubernetes-models, @kubernetes-models/keda).
 function validated(objects: KubeObject[]): Record<string, any> {
   const byKind: Record<string, any> = {}
   for (const object of objects) {
-    const Model = MODELS[object.kind]
-    expect(Model, object.kind).toBeDefined()
-    expect(() => new Model!(object as never).validate()).not.toThrow()
+    expect(() => validateObject(object), object.kind).not.toThrow()
     byKind[object.kind] = object
   }
   return byKind

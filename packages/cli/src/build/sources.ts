@@ -1,9 +1,10 @@
 // The service's own code in a build: every package folder its entry's code comes from, copied
 // whole (a model file next to the code comes along), and the entry compiled ahead of time into
 // one ES module, so that nothing is compiled, installed or downloaded when the container starts.
-import { cpSync, existsSync, readFileSync } from 'node:fs'
-import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path'
+import { cpSync, existsSync } from 'node:fs'
+import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import type { Metafile, Plugin } from 'esbuild'
+import { importMetaPlugin } from '../compile.ts'
 import { CliError } from '../errors.ts'
 
 /** The entry as the image runs it. */
@@ -16,7 +17,6 @@ export interface BuiltSources {
   roots: string[]
 }
 
-const SOURCE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/
 const SKIPPED = new Set(['node_modules', 'coverage', 'dist-bento'])
 
 /** The file name of the compiled entry in the app folder. */
@@ -115,43 +115,14 @@ function commonAncestor(dirs: string[]): string {
   return common.join(sep) || sep
 }
 
-// Bundled, every file would see the bundle's own import.meta: each source file's values are
-// written in as its copy's place relative to the bundle, so they hold wherever the image puts it.
+// Each source file's import.meta values are its copy's place relative to the bundle, so they hold
+// wherever the image puts the app.
 function importMetaIn(base: string): Plugin {
-  return {
-    name: 'bento-build-import-meta',
-    setup(build) {
-      build.onLoad({ filter: SOURCE }, (args) => {
-        if (args.path.includes('/node_modules/')) return undefined
-        const source = readFileSync(args.path, 'utf8')
-        if (!source.includes('import.meta')) return undefined
-        const rel = `./${relative(base, args.path).split(sep).join('/')}`
-        const url = `new URL(${JSON.stringify(rel)}, import.meta.url)`
-        const contents = source
-          .replace(/\bimport\.meta\.url\b/g, `${url}.href`)
-          .replace(
-            /\bimport\.meta\.dirname\b/g,
-            `__bentoDirname(${JSON.stringify(rel)}, import.meta.url)`
-          )
-          .replace(/\bimport\.meta\.filename\b/g, `decodeURIComponent(${url}.pathname)`)
-        const helper = contents.includes('__bentoDirname(')
-          ? `\nfunction __bentoDirname(rel, base) { const p = decodeURIComponent(new URL(rel, base).pathname); return p.slice(0, p.lastIndexOf('/')) }\n`
-          : ''
-        return {
-          contents: contents + helper,
-          loader: loaderFor(args.path),
-          resolveDir: dirname(args.path),
-        }
-      })
-    },
-  }
-}
-
-function loaderFor(path: string): 'ts' | 'tsx' | 'js' | 'jsx' {
-  const ext = extname(path)
-  if (ext === '.tsx') return 'tsx'
-  if (ext === '.jsx') return 'jsx'
-  return /\.(ts|mts|cts)$/.test(path) ? 'ts' : 'js'
+  return importMetaPlugin((file) => {
+    const url = `new URL(${JSON.stringify(`./${relative(base, file).split(sep).join('/')}`)}, import.meta.url)`
+    const path = `decodeURIComponent(${url}.pathname)`
+    return { url: `${url}.href`, filename: path, dirname: `${path}.replace(/\\/[^/]*$/, '')` }
+  })
 }
 
 function compileError(entry: string, error: unknown): CliError {
