@@ -71,4 +71,39 @@ describe.each(TARGETS)('%s', (target) => {
     const stats = JSON.parse((await get(port, '/stats')).body)
     expect(stats.restarts.crash).toBe(4)
   })
+
+  it('restarts a ready worker killed before it served anything, and never stops the service for it', async () => {
+    // A chaos tool (or the OOM killer) may kill a worker the kernel has not handed a connection
+    // yet: with maxRestarts 1 and a long minUptime, only the signal from outside makes it stable.
+    const proc = launchSupervisor(target, { restart: { maxRestarts: 1, minUptime: 60 } })
+    const killed: string[] = []
+    for (let kill = 1; kill <= 3; kill++) {
+      // waitFor reads the whole output: the next ready line is the first of a pid not yet killed.
+      const fresh = killed.map((p) => `(?!${p}\\))`).join('')
+      const [, pid] = await proc.waitFor(new RegExp(`worker 1: ready \\(pid ${fresh}(\\d+)\\)`))
+      process.kill(Number(pid), 'SIGKILL')
+      killed.push(pid!)
+      await proc.waitFor(new RegExp(`worker 1: warn: pid ${pid} was killed by SIGKILL; restarting`))
+    }
+    await proc.waitFor(
+      new RegExp(`worker 1: ready \\(pid ${killed.map((p) => `(?!${p}\\))`).join('')}\\d+\\)`)
+    )
+    expect(proc.child.exitCode).toBeNull()
+    expect(proc.output).not.toMatch(/exited \d+ times within/)
+    proc.signal('SIGTERM')
+    expect((await proc.exited).code).toBe(0)
+  })
+
+  it('still stops the service when a ready worker keeps exiting by itself before serving', async () => {
+    const proc = launchSupervisor(target, {
+      env: { EXIT_AFTER_READY_MS: '50' },
+      restart: { maxRestarts: 1, minUptime: 60, backoff: { initial: 0.01, max: 0.04 } },
+    })
+    const { code } = await proc.exited
+    expect(code).toBe(1)
+    expect(proc.output).toMatch(
+      /worker \d exited 2 times within 60 s before it was ready or within restart\.minUptime/
+    )
+    expect(proc.output).toMatch(/TEST READY|ready \(pid/)
+  })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULTS } from '../service/defaults.ts'
 import type { ResolvedRestartPolicy } from '../service/types.ts'
-import { type ExitFacts, isUnstable, restartTracker } from './restarts.ts'
+import { type ExitFacts, isUnstable, killedFromOutside, restartTracker } from './restarts.ts'
 
 type Overrides = Partial<Omit<ResolvedRestartPolicy, 'backoff'>> & {
   backoff?: Partial<ResolvedRestartPolicy['backoff']>
@@ -38,6 +38,15 @@ describe('isUnstable', () => {
   })
   it('calls an exit within minUptime of ready, with no request answered, unstable', () => {
     expect(isUnstable({ uptimeMs: 900, readyForMs: 500, served: false }, policy)).toBe(true)
+  })
+  it('calls a ready worker killed from outside stable, served or not; its own fault is not', () => {
+    const early = { uptimeMs: 900, readyForMs: 500, served: false }
+    expect(isUnstable({ ...early, killed: true }, policy)).toBe(false)
+    expect(isUnstable({ ...early, killed: false }, policy)).toBe(true)
+    // Killed before it was ready: it never showed it can start.
+    expect(isUnstable({ ...crashedAtStart, killed: true }, policy)).toBe(true)
+    expect(['SIGKILL', 'SIGTERM'].map(killedFromOutside)).toEqual([true, true])
+    expect(['SIGSEGV', 'SIGABRT', null].map(killedFromOutside)).toEqual([false, false, false])
   })
   it('calls a worker that answered a request, or outlived minUptime, stable', () => {
     expect(isUnstable({ uptimeMs: 900, readyForMs: 500, served: true }, policy)).toBe(false)

@@ -1,10 +1,12 @@
 // When to restart a worker that exited, and when to give up. Every exit is restarted after an
 // exponential backoff with jitter (reset once a worker stayed up `backoff.resetAfter`), but only
 // unstable exits count towards giving up: more than `maxRestarts` of them within `window` is a
-// crash loop. An exit is unstable when the worker never became ready, or died within `minUptime`
-// of being ready without having answered a request. So a worker that served and was then killed
-// (by the OOM killer, a chaos tool, a rare crash) never takes the whole service down, while one
-// that can't start stops it quickly with its error. Kept per worker index, so that one bad worker
+// crash loop. An exit is unstable when the worker never became ready, or ended itself (an exit
+// code, or a fault such as SIGSEGV) within `minUptime` of being ready without having answered a
+// request. So a worker that started fine and was then killed from outside (the OOM killer, a chaos
+// tool: even one that had not been sent a request yet, as a Bun or Deno worker may not be, while
+// the kernel hands new connections to the others) never takes the whole service down, while one
+// that can't start, or crashes right after, stops it quickly with its error. Kept per worker index, so that one bad worker
 // doesn't use up the others' allowance.
 import type { ResolvedRestartPolicy } from '../service/types.ts'
 
@@ -16,6 +18,21 @@ export interface ExitFacts {
   readyForMs: number | undefined
   /** True once it answered at least one request. */
   served: boolean
+  /** True when a signal from outside ended it (SIGKILL, SIGTERM, ...), not its own failure. */
+  killed?: boolean
+}
+
+// Signals a process gets from someone else; SIGSEGV, SIGABRT, SIGBUS, SIGILL and SIGFPE are its
+// own faults.
+const KILLED_BY = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'])
+
+/**
+ * True when `signal` ended a process from outside rather than by its own fault.
+ * @example
+ * killedFromOutside('SIGKILL') // true; 'SIGSEGV' and null are false
+ */
+export function killedFromOutside(signal: string | null): boolean {
+  return signal !== null && KILLED_BY.has(signal)
 }
 
 /** What to do about one exit. */
@@ -43,6 +60,7 @@ export interface RestartTracker {
  */
 export function isUnstable(facts: ExitFacts, policy: ResolvedRestartPolicy): boolean {
   if (facts.readyForMs === undefined) return true
+  if (facts.killed === true) return false
   return !facts.served && facts.readyForMs < policy.minUptime * 1000
 }
 

@@ -20,7 +20,7 @@ import {
 } from './ipc.ts'
 import { type OomCounter, oomCounter, oomReason, rssOf } from './memory.ts'
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from './options.ts'
-import { type RestartTracker, restartTracker } from './restarts.ts'
+import { killedFromOutside, type RestartTracker, restartTracker } from './restarts.ts'
 import { WorkerProcess } from './worker-process.ts'
 
 /** One worker process as `workers()` reports it: each index, plus processes still draining. */
@@ -499,6 +499,7 @@ class SupervisorImpl implements Supervisor {
       uptimeMs: now - worker.startedAt.getTime(),
       readyForMs: worker.readyAt === undefined ? undefined : now - worker.readyAt.getTime(),
       served: worker.served,
+      killed: killedFromOutside(status.signal),
     })
     this.count('restarts', worker.killReason === undefined ? 'crash' : 'oom')
     const { maxRestarts, window, minUptime, keepRetrying } = this.o.restart
