@@ -128,6 +128,20 @@ describe('bento build', () => {
     expect(existsSync(join(cwd, 'build'))).toBe(false)
   })
 
+  it('lets a build that failed halfway be run again into the same folder', async () => {
+    // It fails after copying the code: the package does not list bento.
+    const cwd = project({
+      'package.json': '{ "type": "module" }',
+      'service.ts':
+        "import { service } from '@bento/core'\nexport default service({ name: 'x', apis: {} })\n",
+    })
+    for (const attempt of [1, 2]) {
+      const failed = await build(['service.ts', '--out', 'build'], cwd)
+      expect(failed.code, `attempt ${attempt}`).toBe(1)
+      expect(failed.output).toContain('does not depend on bento')
+    }
+  })
+
   it('refuses an --out folder that holds something else, and replaces an earlier build', async () => {
     const cwd = project({ 'mine/notes.txt': 'keep me' })
     const refused = await build([join(repoRoot, 'examples/hello'), '--out', 'mine'], cwd)

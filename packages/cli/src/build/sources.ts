@@ -1,7 +1,7 @@
 // The service's own code in a build: every package folder its entry's code comes from, copied
 // whole (a model file next to the code comes along), and the entry compiled ahead of time into
 // one ES module, so that nothing is compiled, installed or downloaded when the container starts.
-import { cpSync, existsSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import type { Metafile, Plugin } from 'esbuild'
 import { importMetaPlugin } from '../compile.ts'
@@ -51,16 +51,7 @@ export async function copySources(
   })
   const roots = packageRoots(entry, probe.metafile)
   const base = commonAncestor(roots)
-  for (const root of roots) {
-    cpSync(root, join(app, relative(base, root)), {
-      recursive: true,
-      filter: (path) => {
-        const name = basename(path)
-        if (resolve(path) === resolve(exclude)) return false
-        return !(SKIPPED.has(name) || (name.startsWith('.') && path !== root))
-      },
-    })
-  }
+  for (const root of roots) copyTree(root, join(app, relative(base, root)), resolve(exclude))
   await build({
     entryPoints: [entry],
     outfile,
@@ -79,6 +70,26 @@ export async function copySources(
     entry: ENTRY_FILE,
     packages: roots.map((root) => relative(base, root) || '.'),
     roots,
+  }
+}
+
+// Copies a package folder but for what SKIPPED names, dot-files and `exclude`. A folder holding
+// `exclude` (`bento build --out build` inside the project) is walked rather than copied whole, as
+// cpSync refuses to copy a folder into itself before any filter is asked.
+function copyTree(from: string, to: string, exclude: string): void {
+  mkdirSync(to, { recursive: true })
+  const copied = (path: string) => {
+    const name = basename(path)
+    return !(SKIPPED.has(name) || name.startsWith('.') || path === exclude)
+  }
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const path = join(from, entry.name)
+    if (!copied(path)) continue
+    if (entry.isDirectory() && exclude.startsWith(path + sep)) {
+      copyTree(path, join(to, entry.name), exclude)
+    } else {
+      cpSync(path, join(to, entry.name), { recursive: true, filter: copied })
+    }
   }
 }
 

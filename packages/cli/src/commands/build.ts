@@ -76,6 +76,8 @@ export async function build(
   const image = options.image ?? `${kubeName(appName)}:latest`
   const out = resolve(cwd, options.out)
   emptyOut(out, options.out)
+  // Marked before anything is copied: a build that fails halfway can be run again into it.
+  writeFileSync(join(out, MARKER), '')
   const app = join(out, 'app')
   const target = options.runtime === 'node' ? 'node20' : 'esnext'
   const sources = await copySources(file, app, out, target)
@@ -99,7 +101,6 @@ export async function build(
   writeFileSync(join(out, 'Containerfile'), text)
   // The manifests are not part of the image.
   writeFileSync(join(out, '.containerignore'), 'k8s\n')
-  writeFileSync(join(out, MARKER), '')
   const written = manifests(layout, {
     image,
     port: options.port,
