@@ -6,6 +6,7 @@
 // cores. BENCH_SECONDS and BENCH_PAIRS shorten or lengthen every wrk-based row.
 import { execFile, spawnSync } from 'node:child_process'
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -14,6 +15,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import process from 'node:process'
@@ -79,10 +81,10 @@ async function wrk(url, { connections = 64, seconds = SECONDS, body } = {}) {
 }
 
 /** Alternates `a` and `b` PAIRS times; each returns a number. Medians and the median ratio a/b. */
-async function paired(a, b) {
+async function paired(a, b, pairs = PAIRS) {
   const as = []
   const bs = []
-  for (let i = 0; i < PAIRS; i++) {
+  for (let i = 0; i < pairs; i++) {
     as.push(await a())
     bs.push(await b())
   }
@@ -542,6 +544,91 @@ async function pipeline() {
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// Tracing and the access log: hello JSON from one `bento build` of examples/hello, served with
+// OpenTelemetry not configured, configured with sampling 0 and with sampling 1 (spans to a
+// collector in this process that accepts everything), and with the access log on, each against
+// the same build with the OpenTelemetry packages deleted and the access log off.
+
+async function tracing() {
+  const cli = at('packages/cli/dist/bin.js')
+  const installed = join(temp, 'otel')
+  await execFileAsync(process.execPath, [cli, 'build', at('examples/hello'), '--out', installed])
+  const removed = join(temp, 'plain')
+  cpSync(installed, removed, { recursive: true })
+  rmSync(join(removed, 'app/node_modules/@opentelemetry'), { recursive: true, force: true })
+  const collector = createServer((request, response) => {
+    request.resume()
+    request.on('end', () => response.end('{}'))
+  })
+  await new Promise((resolve) => collector.listen(0, '127.0.0.1', resolve))
+  const endpoint = `http://127.0.0.1:${collector.address().port}`
+  const traced = (sampler) => ({
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_TRACES_SAMPLER: 'traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: String(sampler),
+  })
+  const served = async (dir, env, flags = ['--no-access-log']) => {
+    const app = join(dir, 'app')
+    const args = ['serve', join(app, 'bento-entry.mjs'), '--workers', '1', '--port', '0']
+    const proc = start(
+      [
+        process.execPath,
+        join(app, 'node_modules/bento/dist/bin.js'),
+        ...args,
+        '--host',
+        '127.0.0.1',
+        ...flags,
+      ],
+      { NODE_ENV: 'production', ...env }
+    )
+    const match = await proc.waitFor(/ at (http:\/\/127\.0\.0\.1:\d+)/, 60_000)
+    return { url: `${match[1]}/greet`, pid: proc.pid, stop: () => proc.stop() }
+  }
+  const baseline = await served(removed, {})
+  const variants = [
+    ['tracing off (OpenTelemetry installed, no endpoint)', await served(installed, {}), '≤ 1.03'],
+    ['tracing on, sampling 0', await served(installed, traced(0)), 'reported'],
+    ['tracing on, sampling 1', await served(installed, traced(1)), 'reported'],
+    ['access log on (text, to the supervisor)', await served(installed, {}, []), 'reported'],
+  ]
+  const body = { name: 'Ada' }
+  try {
+    // A fresh server's first seconds are its JIT warming up, not what tracing costs.
+    for (const server of [baseline, ...variants.map(([, v]) => v)]) {
+      await wrk(server.url, { body, seconds: 2 })
+    }
+    // CPU time per request of the server's processes, which a noisy machine disturbs far less
+    // than throughput; the code run with tracing off is the same with or without the packages.
+    const cost = async (server) => {
+      const before = cpuSeconds(server.pid)
+      const { rps } = await wrk(server.url, { body, connections: 16 })
+      return ((cpuSeconds(server.pid) - before) * 1e6) / (rps * SECONDS)
+    }
+    for (const [name, variant, target] of variants) {
+      // Five pairs at least: a difference of a few percent is what this row is about.
+      const r = await paired(
+        () => cost(variant),
+        () => cost(baseline),
+        Math.max(PAIRS, 5)
+      )
+      row(
+        `hello JSON, 1 worker (node), CPU per request: ${name}`,
+        `${fmt(r.a)} µs`,
+        `${fmt(r.b)} µs (OpenTelemetry packages deleted, no access log)`,
+        fmt(r.ratio, 2),
+        target,
+        target === 'reported' ? '—' : r.ratio <= 1.03 ? 'yes' : 'no',
+        `runs ${r.as.map(Math.round).join('/')} vs ${r.bs.map(Math.round).join('/')} µs`
+      )
+    }
+  } finally {
+    await Promise.all([baseline, ...variants.map(([, v]) => v)].map((v) => v.stop()))
+    collector.close()
+  }
+}
+
 function write() {
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
   const table = [
@@ -632,8 +719,9 @@ const sections = [
     },
   ],
   ['pipeline', () => pipeline()],
+  ['tracing', () => tracing()],
 ]
-const needsWrk = new Set(['startup', 'hello', 'mixed', 'onnx', 'batching', 'pipeline'])
+const needsWrk = new Set(['startup', 'hello', 'mixed', 'onnx', 'batching', 'pipeline', 'tracing'])
 
 // wrk drives every serving row. On a fresh machine it is installed the way .ci/run installs what
 // its tests need (Debian's package, as root); otherwise the run stops with the fix rather than

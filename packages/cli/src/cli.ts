@@ -58,6 +58,7 @@ function program(io: CliIo): Command {
     .option('-H, --host <host>', 'address to listen on', io.env.HOST ?? '127.0.0.1')
     .addOption(workers)
     .option('--no-watch', 'do not reload on changes')
+    .option('--access-log', 'log a line per request (off in dev)')
     .action((entry: string | undefined, o) =>
       dev(
         entry,
@@ -66,6 +67,7 @@ function program(io: CliIo): Command {
           host: o.host,
           workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
           watch: o.watch,
+          accessLog: o.accessLog === true,
         },
         io.cwd
       )
@@ -90,6 +92,7 @@ function program(io: CliIo): Command {
         'pretty'
       )
     )
+    .option('--no-access-log', 'do not log a line per request')
     .option('--service <name>', 'serve this service of the graph alone (one Deployment each)')
     .option(
       '--depends <name=url>',
@@ -108,6 +111,7 @@ function program(io: CliIo): Command {
           host: o.host,
           workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
           logFormat: parseLogFormat(o.logFormat),
+          accessLog: o.accessLog !== false,
           service: o.service,
           depends: o.depends,
         },
@@ -158,7 +162,7 @@ function program(io: CliIo): Command {
     )
     .option(
       '--prometheus <url>',
-      "where KEDA's trigger reads bento_requests_in_flight",
+      "where KEDA's trigger reads http_server_active_requests",
       'http://prometheus-operated.monitoring.svc:9090'
     )
     .addOption(new Option('-p, --port <port>', 'the port each pod serves on').default('3000'))

@@ -18,6 +18,8 @@ export interface StartOptions {
   env: Record<string, string>
   /** Seconds a draining worker gets, over the service's `drainTimeout`. */
   drainTimeout?: number
+  /** A line per request from every worker. */
+  accessLog?: boolean
   /** One service of the graph to serve alone. */
   service?: string
   /** Addresses of dependencies served elsewhere, by service name. */
@@ -54,6 +56,7 @@ export async function startEntry(
     ...(options.drainTimeout !== undefined && { drainTimeout: options.drainTimeout }),
     ...(options.service !== undefined && { service: options.service }),
     ...(options.depends !== undefined && { depends: options.depends }),
+    ...(options.accessLog !== undefined && { accessLog: options.accessLog }),
     env: options.env,
     // Source maps keep a compiled entry's stack traces on its .ts lines.
     ...(compiled && {

@@ -27,6 +27,14 @@ export {
   validate,
 } from './service/schema.ts'
 export { markServed } from './serving/served.ts'
+export { type AccessEntry, type AccessLog, accessLog } from './telemetry/access-log.ts'
+export {
+  activeTelemetry,
+  type Telemetry,
+  type TracedApi,
+  type TracedCall,
+  type TracedRequest,
+} from './telemetry/telemetry.ts'
 export { formatBytes, parseBytes } from './units.ts'
 export { VARS } from './vars.ts'
 export { type SupervisorStats, serverContext, type WorkerStatus } from './worker/context.ts'

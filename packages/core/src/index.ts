@@ -21,6 +21,7 @@ export { type DependsOptions, depends, isDependency } from './service/depends.ts
 export type { Autoscaling, Deploy, ResolvedDeploy } from './service/deploy.ts'
 export type { StandardSchemaV1 } from './service/schema.ts'
 export { isService, service } from './service/service.ts'
+export type { ResolvedTracing, Tracing } from './service/tracing.ts'
 export type {
   ApiContext,
   ApiDefinition,

@@ -36,6 +36,10 @@ export const VARS = {
   source: 'BENTO_SOURCE',
   /** `serve` (a worker) or `deploy` (describes the entry, then runs onDeployment). */
   role: 'BENTO_ROLE',
+  /** `1`: workers log a line per request (`bento serve`'s default). */
+  accessLog: 'BENTO_ACCESS_LOG',
+  /** `json` or `pretty`, as the supervisor logs: how access lines are written. */
+  logFormat: 'BENTO_LOG_FORMAT',
   /** Which service of the entry's graph a worker serves, when not the entry's own. */
   service: 'BENTO_SERVICE',
   /** The dependencies bento serves here, by name, comma-separated: calls wait for their workers. */

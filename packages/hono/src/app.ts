@@ -4,13 +4,17 @@
 // still get JSON (Hono's `route()` carries routes over, not `notFound`).
 import type { NormalizedApi, Service } from '@bento/core'
 import {
+  accessLog,
+  activeTelemetry,
   callInProcess,
   markServed,
   STREAM_JSON_HEADER,
   TIMEOUT_HEADER,
+  type TracedApi,
   validate,
 } from '@bento/core/adapter'
 import { type Context, Hono } from 'hono'
+import { logAccess, logged, utf8Length } from './access.ts'
 import { Call, HandlerContext } from './context.ts'
 import { createDispatch, type Dispatch } from './dispatch.ts'
 import { docsRoutes } from './docs.ts'
@@ -81,13 +85,23 @@ function build(service: Service<unknown>, settings: ResolvedOptions): Hono {
     app.all(route, (c) => {
       const requestId = requestIdOf(c)
       const error = `${c.req.method} is not allowed on ${c.req.path}; use ${allow}`
-      return jsonResponse(c, { error, requestId }, 405, { allow, 'x-request-id': requestId })
+      return logged(
+        c,
+        route,
+        jsonResponse(c, { error, requestId }, 405, { allow, 'x-request-id': requestId }),
+        requestId
+      )
     })
   }
   const notFound = (c: Context) => {
     const requestId = requestIdOf(c)
     const error = `no route ${c.req.method} ${c.req.path}`
-    return jsonResponse(c, { error, requestId }, 404, { 'x-request-id': requestId })
+    return logged(
+      c,
+      c.req.path,
+      jsonResponse(c, { error, requestId }, 404, { 'x-request-id': requestId }),
+      requestId
+    )
   }
   app.all('*', notFound)
   app.notFound(notFound)
@@ -97,6 +111,7 @@ function build(service: Service<unknown>, settings: ResolvedOptions): Hono {
 /** What the handler of one API needs for every request, computed once. */
 interface ApiPlan {
   api: NormalizedApi
+  traced: TracedApi
   state: ServiceState
   metrics: ApiMetrics
   dispatch: Dispatch
@@ -110,11 +125,18 @@ interface ApiPlan {
 
 function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedOptions) {
   const metrics = state.metrics.apis.get(api.name)!
+  const traced = {
+    service: state.service.name,
+    name: api.name,
+    method: api.method,
+    route: api.route,
+  }
   const plan: ApiPlan = {
     api,
+    traced,
     state,
     metrics,
-    dispatch: createDispatch(api, metrics),
+    dispatch: createDispatch(api, metrics, traced),
     timeout: state.service.settings.traffic.timeout,
     bodyLimit: settings.bodyLimit,
     maxDepth: settings.maxJsonDepth,
@@ -125,12 +147,22 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
   const svc = state.service
   const { timeout, bodyLimit, maxDepth, how } = plan
   const schema = api.input?.['~standard']
+  const batchable = api.batchable === true
   // One async function per request (no helper awaited in between): on a fast handler the
   // adapter's own promises and allocations are most of what it adds to a hand-written route.
   return async (c: Context): Promise<Response> => {
     const requestId = requestIdOf(c)
-    const call = new Call(requestId, c.req.raw, state, metrics, timeoutOf(c.req.raw, timeout))
+    const traced = activeTelemetry()?.request(c.req.raw, plan.traced)
+    const call = new Call(
+      requestId,
+      c.req.raw,
+      state,
+      metrics,
+      timeoutOf(c.req.raw, timeout),
+      traced
+    )
     let response: Response
+    let failure: unknown
     try {
       let input: unknown
       try {
@@ -163,7 +195,11 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
       call.handedOver = true
       let output: unknown
       try {
-        output = plan.dispatch(input, ctx)
+        output =
+          traced === undefined
+            ? plan.dispatch(input, ctx)
+            : // Only the batcher takes the request's spans (to link them); a handler never sees them.
+              traced.handle(() => plan.dispatch(input, ctx, batchable ? traced : undefined))
       } catch (error) {
         call.finish()
         throw error
@@ -189,9 +225,17 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
       }
     } catch (error) {
       if (!call.handedOver) call.finish()
+      failure = error
       response = errorResponse(c, unlessGone(error, c.req.raw), requestId, how)
     }
-    metrics.done(response.status, (performance.now() - call.arrived) / 1000)
+    const seconds = (performance.now() - call.arrived) / 1000
+    metrics.done(response.status, seconds)
+    if (traced !== undefined) {
+      response.headers.set('x-trace-id', traced.traceId)
+      traced.end(response.status, failure)
+    }
+    const log = accessLog()
+    if (log !== undefined) logAccess(log, c, api.route, response, seconds, requestId, traced)
     return response
   }
 }
@@ -291,6 +335,15 @@ function respond(c: Context, output: unknown, requestId: string): Response {
         : new Uint8Array(output.buffer, output.byteOffset, output.byteLength)
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       'content-type': 'application/octet-stream',
+      'x-request-id': requestId,
+    })
+  }
+  if (accessLog() !== undefined) {
+    // The access line reports the body's size: made here, it is known and sent as content-length.
+    const text = JSON.stringify(output ?? null)
+    return c.body(text, 200, {
+      'content-type': 'application/json',
+      'content-length': String(utf8Length(text)),
       'x-request-id': requestId,
     })
   }

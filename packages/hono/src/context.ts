@@ -3,7 +3,7 @@
 // objects per request and no closures on the fast path: on a quick handler these allocations are a
 // visible part of what the adapter adds to a hand-written route.
 import type { ApiContext, Clients, Service, WorkerInfo } from '@bento/core'
-import { dependsFor } from '@bento/core/adapter'
+import { dependsFor, type TracedRequest } from '@bento/core/adapter'
 import type { ApiMetrics } from './metrics.ts'
 import type { ServiceState } from './state.ts'
 
@@ -38,7 +38,9 @@ export class Call {
     state: ServiceState,
     metrics: ApiMetrics,
     /** Seconds the request may take: `traffic.timeout`, capped by a calling service's deadline. */
-    readonly timeout: number
+    readonly timeout: number,
+    /** The request's spans, when tracing is on. */
+    readonly traced?: TracedRequest | undefined
   ) {
     this.#request = request
     this.#state = state
@@ -139,6 +141,7 @@ export class HandlerContext implements ApiContext {
       remainingMs: () => this.#call.left(),
       requestId: this.requestId,
       headers: this.headers,
+      traced: this.#call.traced,
     }) as Clients<unknown>
     return this.#depends
   }

@@ -3,15 +3,19 @@
 // one array, and each request gets its own output back (or the batch's error, or a quick 503 when
 // it can't be answered within maxLatencyMs).
 import type { ApiContext, NormalizedApi } from '@bento/core'
-import { Batcher } from '@bento/core/adapter'
+import { activeTelemetry, Batcher, type TracedApi, type TracedRequest } from '@bento/core/adapter'
 import type { ApiMetrics } from './metrics.ts'
 
-/** Calls an API with one request's input; returns its output or a promise of it. */
-export type Dispatch = (input: unknown, ctx: ApiContext) => unknown
+/**
+ * Calls an API with one request's input; returns its output or a promise of it. `traced` is the
+ * request's spans, when tracing is on (a batch links to each of its requests').
+ */
+export type Dispatch = (input: unknown, ctx: ApiContext, traced?: TracedRequest) => unknown
 
 interface Item {
   input: unknown
   ctx: ApiContext
+  traced: TracedRequest | undefined
 }
 
 /**
@@ -20,7 +24,11 @@ interface Item {
  * const dispatch = createDispatch(api, metrics)
  * const output = await dispatch({ text: 'hi' }, ctx)
  */
-export function createDispatch(api: NormalizedApi, metrics: ApiMetrics): Dispatch {
+export function createDispatch(
+  api: NormalizedApi,
+  metrics: ApiMetrics,
+  traced: TracedApi
+): Dispatch {
   if (api.batchable !== true) {
     const handler = api.handler as (input: unknown, ctx: ApiContext) => unknown
     return handler
@@ -29,17 +37,26 @@ export function createDispatch(api: NormalizedApi, metrics: ApiMetrics): Dispatc
   const batcher = new Batcher<Item, unknown>({
     maxBatchSize: api.maxBatchSize ?? 32,
     maxLatencyMs: api.maxLatencyMs ?? 100,
-    run: async (items) =>
-      handler(
-        items.map((item) => item.input),
-        batchContext(items)
-      ) as unknown[],
+    run: async (items) => {
+      const run = () =>
+        handler(
+          items.map((item) => item.input),
+          batchContext(items)
+        ) as unknown[]
+      const telemetry = activeTelemetry()
+      if (telemetry === undefined) return run()
+      return telemetry.batch(
+        traced,
+        items.map((item) => item.traced),
+        run
+      )
+    },
     onBatch: ({ size, waitsMs }) => {
       metrics.batch?.observe(size)
       for (const wait of waitsMs) metrics.batchWait?.observe(wait / 1000)
     },
   })
-  return (input, ctx) => batcher.submit({ input, ctx }, ctx.signal)
+  return (input, ctx, traced) => batcher.submit({ input, ctx, traced }, ctx.signal)
 }
 
 /**

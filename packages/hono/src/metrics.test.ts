@@ -34,8 +34,9 @@ describe('mergeSnapshots', () => {
     expect(merged.queue).toBe(3)
     expect(Object.keys(merged.apis)).toEqual(['x', 'y'])
     expect(merged.apis.x!.requests).toEqual({ 200: 2, 500: 1 })
-    expect(merged.apis.x!.latency.count).toBe(3)
-    expect(merged.apis.x!.latency.sum).toBeCloseTo(3.03)
+    expect(merged.apis.x!.latency['200']!.count).toBe(2)
+    expect(merged.apis.x!.latency['200']!.sum).toBeCloseTo(0.03)
+    expect(merged.apis.x!.latency['500']!.count).toBe(1)
     expect(merged.apis.x!.batch!.count).toBe(2)
     expect(merged.apis.x!.inFlight).toBe(3)
   })
@@ -43,7 +44,7 @@ describe('mergeSnapshots', () => {
 
 describe('renderPrometheus', () => {
   const worker = (index: number, inFlight: number): WorkerMetrics => {
-    const api = new ApiMetrics(false)
+    const api = new ApiMetrics(false, 'POST', '/predict')
     api.done(200, 0.2)
     api.inFlight = inFlight
     return { worker: index, services: { s: { apis: { predict: api.snapshot() }, queue: 0 } } }
@@ -54,23 +55,21 @@ describe('renderPrometheus', () => {
     expect(text).toContain(
       '# HELP bento_requests_total API requests answered, by API and HTTP status.\n# TYPE bento_requests_total counter\nbento_requests_total{service="s",api="predict",status="200"} 1\n'
     )
-    expect(text).toContain(
-      'bento_request_duration_seconds_bucket{service="s",api="predict",le="0.1"} 0\n'
-    )
-    expect(text).toContain(
-      'bento_request_duration_seconds_bucket{service="s",api="predict",le="0.25"} 1\n'
-    )
-    expect(text).toContain(
-      'bento_request_duration_seconds_bucket{service="s",api="predict",le="+Inf"} 1\n'
-    )
-    expect(text).toContain('bento_request_duration_seconds_sum{service="s",api="predict"} 0.2\n')
+    const labels =
+      'service="s",api="predict",http_request_method="POST",http_route="/predict",http_response_status_code="200"'
+    expect(text).toContain(`http_server_request_duration_seconds_bucket{${labels},le="0.1"} 0\n`)
+    expect(text).toContain(`http_server_request_duration_seconds_bucket{${labels},le="0.25"} 1\n`)
+    expect(text).toContain(`http_server_request_duration_seconds_bucket{${labels},le="+Inf"} 1\n`)
+    expect(text).toContain(`http_server_request_duration_seconds_sum{${labels}} 0.2\n`)
     expect(text).not.toContain('worker=')
     expect(text.endsWith('\n')).toBe(true)
   })
 
   it('labels in-flight requests by worker only when several workers answered', () => {
     const text = renderPrometheus([{ service: 's', workers: [worker(1, 2), worker(2, 5)] }])
-    expect(text).toContain('bento_requests_in_flight{service="s",api="predict"} 7\n')
+    expect(text).toContain(
+      'http_server_active_requests{service="s",api="predict",http_request_method="POST",http_route="/predict"} 7\n'
+    )
     expect(text).toContain('bento_worker_requests_in_flight{service="s",worker="2"} 5\n')
     expect(text).toContain('bento_workers{service="s"} 2\n')
   })

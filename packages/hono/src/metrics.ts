@@ -16,9 +16,12 @@ export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256] as const
 
 /** One API's figures in one worker (or summed over workers). */
 export interface ApiSnapshot {
+  method: string
+  route: string
   /** Responses by HTTP status. */
   requests: Record<string, number>
-  latency: HistogramData
+  /** Seconds from arrival to response, by HTTP status. */
+  latency: Record<string, HistogramData>
   inFlight: number
   /** Present for batchable APIs: inputs per handler call. */
   batch?: HistogramData
@@ -43,16 +46,20 @@ export interface WorkerMetrics {
 /**
  * The figures of one API in this worker.
  * @example
- * const m = new ApiMetrics(false); m.inFlight++; m.done(200, 0.01)
+ * const m = new ApiMetrics(false, 'POST', '/greet'); m.inFlight++; m.done(200, 0.01)
  */
 export class ApiMetrics {
-  readonly requests = new Map<number, number>()
-  readonly latency = new Histogram(LATENCY_BUCKETS)
+  /** Latency by HTTP status; a status's count is its number of responses. */
+  readonly latency = new Map<number, Histogram>()
   readonly batch: Histogram | undefined
   readonly batchWait: Histogram | undefined
   inFlight = 0
 
-  constructor(batchable: boolean) {
+  constructor(
+    batchable: boolean,
+    readonly method = 'POST',
+    readonly route = '/'
+  ) {
     this.batch = batchable ? new Histogram(BATCH_BUCKETS) : undefined
     this.batchWait = batchable ? new Histogram(LATENCY_BUCKETS) : undefined
   }
@@ -63,8 +70,12 @@ export class ApiMetrics {
    * metrics.done(200, 0.012)
    */
   done(status: number, seconds: number): void {
-    this.requests.set(status, (this.requests.get(status) ?? 0) + 1)
-    this.latency.observe(seconds)
+    let histogram = this.latency.get(status)
+    if (histogram === undefined) {
+      histogram = new Histogram(LATENCY_BUCKETS)
+      this.latency.set(status, histogram)
+    }
+    histogram.observe(seconds)
   }
 
   /**
@@ -73,9 +84,18 @@ export class ApiMetrics {
    * const copy = metrics.snapshot()
    */
   snapshot(): ApiSnapshot {
+    const requests: Record<string, number> = {}
+    const latency: Record<string, HistogramData> = {}
+    for (const [status, histogram] of this.latency) {
+      const data = histogram.data()
+      requests[status] = data.count
+      latency[status] = data
+    }
     const out: ApiSnapshot = {
-      requests: Object.fromEntries([...this.requests].map(([status, n]) => [String(status), n])),
-      latency: this.latency.data(),
+      method: this.method,
+      route: this.route,
+      requests,
+      latency,
       inFlight: this.inFlight,
     }
     if (this.batch) out.batch = this.batch.data()
@@ -93,10 +113,12 @@ export class ServiceMetrics {
   readonly apis = new Map<string, ApiMetrics>()
 
   constructor(
-    apis: ReadonlyArray<{ name: string; batchable?: boolean }>,
+    apis: ReadonlyArray<{ name: string; batchable?: boolean; method?: string; route?: string }>,
     private readonly queueDepth: () => number
   ) {
-    for (const api of apis) this.apis.set(api.name, new ApiMetrics(api.batchable === true))
+    for (const api of apis) {
+      this.apis.set(api.name, new ApiMetrics(api.batchable === true, api.method, api.route))
+    }
   }
 
   /**
@@ -130,7 +152,11 @@ export function mergeSnapshots(snapshots: ReadonlyArray<ServiceSnapshot>): Servi
       for (const [status, n] of Object.entries(api.requests)) {
         into.requests[status] = (into.requests[status] ?? 0) + n
       }
-      addHistogram(into.latency, api.latency)
+      for (const [status, data] of Object.entries(api.latency)) {
+        const to = into.latency[status]
+        if (to) addHistogram(to, data)
+        else into.latency[status] = structuredClone(data)
+      }
       for (const key of ['batch', 'batchWait'] as const) {
         const from = api[key]
         if (!from) continue
@@ -185,22 +211,29 @@ export function renderPrometheus(sections: ReadonlyArray<MetricsSection>): strin
     }
   }
 
+  // OpenTelemetry's HTTP server metrics, named as its Prometheus exporter names them.
   family(
     out,
-    'bento_request_duration_seconds',
+    'http_server_request_duration_seconds',
     'histogram',
-    'Seconds from a request arriving to its response being complete, by API.'
+    'Seconds from a request arriving to its response, by API and HTTP status.'
   )
   for (const { base, apis } of parts) {
     for (const [api, m] of apis) {
-      histogram(out, 'bento_request_duration_seconds', { ...base, api }, LATENCY_BUCKETS, m.latency)
+      const http = { http_request_method: m.method, http_route: m.route }
+      for (const [status, data] of Object.entries(m.latency)) {
+        const labels = { ...base, api, ...http, http_response_status_code: status }
+        histogram(out, 'http_server_request_duration_seconds', labels, LATENCY_BUCKETS, data)
+      }
     }
   }
 
-  family(out, 'bento_requests_in_flight', 'gauge', 'Requests being handled or queued, by API.')
+  family(out, 'http_server_active_requests', 'gauge', 'Requests being handled or queued, by API.')
   for (const { base, apis } of parts) {
-    for (const [api, m] of apis)
-      out.push(sample('bento_requests_in_flight', { ...base, api }, m.inFlight))
+    for (const [api, m] of apis) {
+      const labels = { ...base, api, http_request_method: m.method, http_route: m.route }
+      out.push(sample('http_server_active_requests', labels, m.inFlight))
+    }
   }
 
   family(out, 'bento_queue_depth', 'gauge', 'Requests waiting for a concurrency permit.')

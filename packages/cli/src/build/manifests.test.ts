@@ -137,7 +137,7 @@ describe('manifests', () => {
       type: 'prometheus',
       metadata: {
         serverAddress: 'http://prometheus:9090',
-        query: 'sum(bento_requests_in_flight{service="llm"})',
+        query: 'sum(http_server_active_requests{service="llm"})',
         threshold: '8',
       },
     })

@@ -204,7 +204,7 @@ function objectsFor(
                     serverAddress: options.prometheus,
                     // Each pod's /metrics already sums its workers; the sum over pods divided by
                     // the threshold is the replica count KEDA asks for.
-                    query: `sum(bento_requests_in_flight{service="${unit.name}"})`,
+                    query: `sum(http_server_active_requests{service="${unit.name}"})`,
                     threshold: String(autoscaling.targetInFlight),
                   },
                 },

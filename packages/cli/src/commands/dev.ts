@@ -10,13 +10,15 @@ export interface DevOptions {
   host: string
   workers: number | undefined
   watch: boolean
+  /** A line per request (`--access-log`; off by default in dev). */
+  accessLog: boolean
 }
 
 /**
  * `bento dev [entry]`: one worker (unless `--workers`) on 127.0.0.1:3000, reloaded on every save.
  * A save that breaks the code prints the error and leaves the last good workers serving.
  * @example
- * await dev(undefined, { port: 3000, host: '127.0.0.1', workers: undefined, watch: true }, process.cwd())
+ * await dev(undefined, { port: 3000, host: '127.0.0.1', workers: undefined, watch: true, accessLog: false }, process.cwd())
  */
 export async function dev(
   entryArg: string | undefined,
@@ -32,6 +34,7 @@ export async function dev(
         ? { count: 1, source: 'bento dev runs one worker; --workers runs more' }
         : { count: options.workers, source: '--workers' },
     logger,
+    accessLog: options.accessLog,
     env: { NODE_ENV: 'development', BENTO_ENV: 'development' },
     // A reload should not wait long for a request that hangs in code being edited.
     drainTimeout: 2,

@@ -7,6 +7,8 @@ export interface ServeOptions {
   host: string
   workers: number | undefined
   logFormat: 'pretty' | 'json'
+  /** A line per request (on unless `--no-access-log`). */
+  accessLog: boolean
   /** `--service`: one service of the graph alone. */
   service?: string | undefined
   /** `--depends`: addresses of dependencies served elsewhere. */
@@ -17,7 +19,7 @@ export interface ServeOptions {
  * `bento serve [entry]`: production. Workers come from the service's strategy (`--workers`
  * overrides), SIGTERM/SIGINT drain them, SIGHUP replaces them one by one.
  * @example
- * await serve('service.ts', { port: 3000, host: '0.0.0.0', workers: undefined, logFormat: 'json' }, process.cwd())
+ * await serve('service.ts', { port: 3000, host: '0.0.0.0', workers: undefined, logFormat: 'json', accessLog: true }, process.cwd())
  */
 export async function serve(
   entryArg: string | undefined,
@@ -32,6 +34,7 @@ export async function serve(
     workers:
       options.workers === undefined ? undefined : { count: options.workers, source: '--workers' },
     logger,
+    accessLog: options.accessLog,
     env: { NODE_ENV: process.env.NODE_ENV ?? 'production' },
     ...(options.service !== undefined && { service: options.service }),
     ...(options.depends !== undefined && { depends: options.depends }),

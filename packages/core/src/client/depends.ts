@@ -3,6 +3,7 @@
 // `/metrics`. Built per request, lazily: most requests of most services call nothing.
 import type { UntypedClient } from '../service/clients.ts'
 import type { ResolvedDependency, Service } from '../service/types.ts'
+import type { TracedRequest } from '../telemetry/telemetry.ts'
 import { type ApiRoute, startCall } from './call.ts'
 import { dependencyStats, targetFor } from './registry.ts'
 import { childTraceparent, type Trace, traceOf } from './trace.ts'
@@ -16,6 +17,8 @@ export interface RequestLink {
   readonly requestId: string
   /** The request's headers (for its `traceparent`). */
   readonly headers: Headers
+  /** The request's span, when tracing is on: each call gets a client span under it. */
+  readonly traced?: TracedRequest | undefined
 }
 
 interface Prepared {
@@ -71,7 +74,12 @@ export function dependsFor(service: Service, link: RequestLink): Record<string, 
               )
             }
             return (input?: unknown, options?: Parameters<UntypedClient[string]>[1]) => {
-              trace ??= traceOf(link.headers.get('traceparent'))
+              const span = link.traced?.call(callee, api)
+              let traceparent = span?.traceparent
+              if (traceparent === undefined) {
+                trace ??= traceOf(link.headers.get('traceparent'))
+                traceparent = childTraceparent(trace)
+              }
               return startCall(
                 targetFor(callee, dependency.url, service),
                 api,
@@ -80,9 +88,11 @@ export function dependsFor(service: Service, link: RequestLink): Record<string, 
                   signal: link.signal,
                   remainingMs: link.remainingMs(),
                   requestId: link.requestId,
-                  traceparent: childTraceparent(trace),
-                  onDone: (outcome, seconds) =>
-                    dependencyStats().record(service.name, callee, api.name, outcome, seconds),
+                  traceparent,
+                  onDone: (outcome, seconds) => {
+                    span?.end(outcome, seconds)
+                    dependencyStats().record(service.name, callee, api.name, outcome, seconds)
+                  },
                 },
                 options
               )

@@ -13,5 +13,6 @@ export const DEFAULTS = {
     keepRetrying: false,
   },
   drainTimeout: 30,
+  tracing: { sampleRate: 1 },
   batch: { maxBatchSize: 32, maxLatencyMs: 100 },
 } as const

@@ -50,6 +50,7 @@ describe('service(): defaults', () => {
         autoscaling: { maxReplicas: 4, targetInFlight: 8, targetCpuPercent: 70 },
         startupTimeout: 300,
       },
+      tracing: { sampleRate: 1, attributes: {} },
     })
     expect(DEFAULTS).toMatchObject({ workersPerResource: 1, traffic: { timeout: 60 } })
   })

@@ -22,6 +22,7 @@ export const SERVICE_KEYS = [
   'restart',
   'drainTimeout',
   'deploy',
+  'tracing',
   'onDeployment',
   'onStartup',
   'onShutdown',

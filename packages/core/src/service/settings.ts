@@ -13,6 +13,7 @@ import {
   seconds,
   settingsObject,
 } from './fields.ts'
+import { normalizeTracing } from './tracing.ts'
 import type { ResolvedRestartPolicy, ServiceSettings } from './types.ts'
 
 /** The keys of `resources`. */
@@ -99,6 +100,7 @@ export function normalizeSettings(config: Record<string, unknown>, fail: Fail): 
     restart: normalizeRestart(config.restart, fail),
     drainTimeout: seconds(config.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', fail),
     deploy: normalizeDeploy(config.deploy, fail),
+    tracing: normalizeTracing(config.tracing, fail),
   }
 }
 

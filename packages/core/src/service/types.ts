@@ -6,6 +6,7 @@
 import type { Clients, DependsMap, UntypedDepends } from './clients.ts'
 import type { Deploy, ResolvedDeploy } from './deploy.ts'
 import type { StandardSchemaV1 } from './schema.ts'
+import type { ResolvedTracing, Tracing } from './tracing.ts'
 
 export interface WorkerInfo {
   /** 1-based, stable: a restarted worker keeps its index (as BentoML's `worker_index`). */
@@ -193,6 +194,8 @@ export interface ServiceConfig<
   drainTimeout?: number
   /** How `bento build` deploys it to Kubernetes: replicas, image, autoscaling. */
   deploy?: Deploy
+  /** Per-service tracing choices (sample rate, attributes); export is set by the OTEL_* variables. */
+  tracing?: Tracing
   /** Runs once in the supervisor before any worker starts (download a model, migrate, ...). */
   onDeployment?: () => Awaitable<void>
   /** Runs in each worker before it reports ready; its result is `ctx.state` in handlers. */
@@ -233,6 +236,7 @@ export interface ServiceSettings {
   restart: ResolvedRestartPolicy
   drainTimeout: number
   deploy: ResolvedDeploy
+  tracing: ResolvedTracing
 }
 
 /** Marks what `service()` made (in any copy of this package). */

@@ -13,10 +13,13 @@ import { probe } from '@bento/native'
 import { parseDependsVar } from '../client/registry.ts'
 import { environment } from '../env.ts'
 import type { PlanOptions } from '../plan/plan.ts'
+import { runtimeName } from '../runtime/detect.ts'
 import type { PortSharing } from '../runtime/types.ts'
+import { normalizeTracing } from '../service/tracing.ts'
 import { createLogger, type LogFormat, type Logger } from '../supervisor/logger.ts'
 import type { SuperviseOptions } from '../supervisor/options.ts'
 import { handleSignals, type Supervisor, supervise } from '../supervisor/supervisor.ts'
+import { telemetryConfig } from '../telemetry/config.ts'
 import { VARS } from '../vars.ts'
 import { startDeployment } from './deployment.ts'
 import type { EntryDescription } from './describe.ts'
@@ -46,6 +49,11 @@ export interface ServeOptions {
   execArgv?: readonly string[]
   /** `pretty` (default), `json`, or a logger of your own. */
   logger?: LogFormat | Logger
+  /**
+   * A line per request from every worker (method, route, status, duration, bytes, request and
+   * trace id), in the logger's format. Default false.
+   */
+  accessLog?: boolean
   portSharing?: PortSharing
   cwd?: string
   /**
@@ -131,6 +139,13 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   let layout: GraphLayout
   let plans: ReturnType<typeof planGraph>
   try {
+    // The OTEL_* variables are read by every worker; a wrong one stops the start here, once.
+    telemetryConfig(userEnv, DEFAULT_TRACING, {
+      service: 'check',
+      workerIndex: 1,
+      hostname: 'check',
+      runtime: runtimeName(),
+    })
     const addresses = parseDependsVar(userEnv[VARS.depends])
     for (const [name, url] of Object.entries(options.depends ?? {})) {
       for (const [key, value] of parseDependsVar(`${name}=${url}`, 'depends')) {
@@ -163,6 +178,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const common = {
     [VARS.entry]: entry,
     [VARS.source]: source,
+    [VARS.accessLog]: options.accessLog === true ? '1' : '0',
+    [VARS.logFormat]: logger.format ?? 'pretty',
     ...(layout.addresses.size > 0 && {
       [VARS.depends]: [...layout.addresses].map(([name, url]) => `${name}=${url}`).join(','),
     }),
@@ -178,6 +195,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     ...common,
     ...(layout.only !== undefined && { [VARS.service]: layout.only }),
     [VARS.peers]: localDependencies(layout, layout.entry.services).join(','),
+    // Read by runtimes that trace by themselves (Deno with OTEL_DENO=true).
+    OTEL_SERVICE_NAME: layout.entry.services[0]?.name ?? poolName(layout),
   }
   const entryOptions = (port: number | undefined, onDeployment?: () => Promise<void>) => ({
     ...base,
@@ -227,6 +246,10 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${supervisor.port}`
   return { supervisor, description, layout, plan: plans.entry, pools, url, logger }
 }
+
+const DEFAULT_TRACING = normalizeTracing(undefined, () => {
+  throw new Error('unreachable: the default tracing section is valid')
+})
 
 function poolName(layout: GraphLayout): string {
   return layout.entry.kind === 'service' ? layout.entry.services[0]!.name : 'app'

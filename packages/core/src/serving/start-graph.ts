@@ -93,6 +93,8 @@ export async function startGraph(
           ...start.common,
           [VARS.service]: service.name,
           [VARS.peers]: localDependencies(layout, [service]).join(','),
+          // Read by runtimes that trace by themselves (Deno with OTEL_DENO=true).
+          OTEL_SERVICE_NAME: service.name,
         },
         drainTimeout: options.drainTimeout ?? plan.settings.drainTimeout,
         restart: plan.settings.restart,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createLogger } from './logger.ts'
+import { createLogger, RAW_LINE } from './logger.ts'
 
 function capture(format: 'pretty' | 'json') {
   const written: [string, string][] = []
@@ -41,6 +41,15 @@ describe('createLogger', () => {
       { time: '2026-01-02T03:04:05.000Z', level: 'error', worker: 1, msg: 'oops' },
       { time: '2026-01-02T03:04:05.000Z', level: 'info', msg: 'ready' },
     ])
+  })
+
+  it("writes a worker's marked JSON line as it is, not wrapped in another", () => {
+    const json = capture('json')
+    json.logger.output(1, 'stdout', `${RAW_LINE}{"type":"access","worker":1}`)
+    expect(json.written).toEqual([['stdout', '{"type":"access","worker":1}\n']])
+    const pretty = capture('pretty')
+    pretty.logger.output(1, 'stdout', `${RAW_LINE}POST /greet 200`)
+    expect(pretty.written).toEqual([['stdout', '[worker 1] POST /greet 200\n']])
   })
 
   it('rejects an unknown format, naming it', () => {

@@ -8,8 +8,13 @@ export type LogFormat = 'pretty' | 'json'
 /** A log line's severity. */
 export type LogLevel = 'info' | 'warn' | 'error'
 
+/** Marks a worker's line that is already a JSON log entry (an access line). */
+export const RAW_LINE = '\u001e'
+
 /** Where the supervisor's log goes. */
 export interface Logger {
+  /** How it writes, when it is one of `createLogger`'s (workers write access lines to match). */
+  readonly format?: LogFormat
   /**
    * A message from the supervisor, about one worker when `worker` is given; `service` names the
    * pool in a graph of services (absent for the entry's).
@@ -29,8 +34,36 @@ export interface LoggerOptions {
   now?: () => Date
 }
 
-function writeToProcess(stream: 'stdout' | 'stderr', text: string): void {
-  process[stream].write(text)
+// The lines of one chunk of worker output (an access log batch is a hundred at a time) become one
+// write per stream rather than a system call each: the supervisor also hands out connections.
+type Write = (stream: 'stdout' | 'stderr', text: string) => void
+let shared: Write | undefined
+
+function processWriter(): Write {
+  shared ??= bufferedWriter()
+  return shared
+}
+
+function bufferedWriter(): Write {
+  const pending = { stdout: '', stderr: '' }
+  let scheduled = false
+  const flush = () => {
+    scheduled = false
+    for (const stream of ['stderr', 'stdout'] as const) {
+      if (pending[stream] === '') continue
+      const text = pending[stream]
+      pending[stream] = ''
+      process[stream].write(text)
+    }
+  }
+  process.once('exit', flush)
+  return (stream, text) => {
+    pending[stream] += text
+    if (!scheduled) {
+      scheduled = true
+      queueMicrotask(flush)
+    }
+  }
 }
 
 /**
@@ -42,7 +75,7 @@ function writeToProcess(stream: 'stdout' | 'stderr', text: string): void {
  * logger.output(2, 'stdout', 'model loaded') // {"time":"…","level":"info","worker":2,"msg":"model loaded"}
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const { format = 'pretty', write = writeToProcess, now = () => new Date() } = options
+  const { format = 'pretty', write = processWriter(), now = () => new Date() } = options
   if (format !== 'pretty' && format !== 'json') {
     throw new TypeError(`log format must be "pretty" or "json", got ${JSON.stringify(format)}`)
   }
@@ -58,12 +91,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   }
   if (format === 'json') {
     return {
+      format,
       log: json,
-      output: (worker, stream, line, service) =>
-        json(stream === 'stderr' ? 'error' : 'info', line, worker, service),
+      output: (worker, stream, line, service) => {
+        // A worker's access line, already one JSON object: written as it is, not wrapped again.
+        if (line.startsWith(RAW_LINE)) write('stdout', `${line.slice(1)}\n`)
+        else json(stream === 'stderr' ? 'error' : 'info', line, worker, service)
+      },
     }
   }
   return {
+    format,
     log(level, msg, worker, service) {
       const who = [service, worker === undefined ? undefined : `worker ${worker}`]
         .filter(Boolean)
@@ -73,6 +111,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       write('stderr', `${tag} ${mark}${msg}\n`)
     },
     output(source, stream, line, service) {
+      if (line.startsWith(RAW_LINE)) line = line.slice(1)
       const who = typeof source === 'number' ? `worker ${source}` : source
       write(stream, `[${service === undefined ? who : `${service} ${source}`}] ${line}\n`)
     },

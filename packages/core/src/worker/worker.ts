@@ -15,6 +15,7 @@ import {
   type SupervisorMessage,
   type WorkerMessage,
 } from '../supervisor/ipc.ts'
+import { startObservability, stopObservability } from '../telemetry/start.ts'
 import { VARS } from '../vars.ts'
 import { localAnswer, setGatherTransport, setWorkerStatus } from './context.ts'
 import { lifecycle } from './lifecycle.ts'
@@ -44,6 +45,10 @@ export interface RunningWorker {
    */
   stop(): Promise<void>
 }
+
+// A draining worker's last spans get this long to reach the collector: a collector that is down
+// must not hold the exit up for the exporter's own 10 s timeout.
+const TELEMETRY_FLUSH_MS = 2000
 
 // The supervisor replies within its own gather timeout; this only guards against a lost reply.
 const GATHER_WAIT_MS = 10_000
@@ -136,6 +141,7 @@ async function standalone(options: RunWorkerOptions): Promise<RunningWorker> {
   const runtime = currentRuntime()
   const services = options.services ?? []
   const life = lifecycles(services)
+  await startObservability(services)
   await life.start()
   const host = readEnv('HOST') ?? '0.0.0.0'
   const listener = await runtime.serve(options.fetch, {
@@ -150,6 +156,7 @@ async function standalone(options: RunWorkerOptions): Promise<RunningWorker> {
       setWorkerStatus('draining')
       await drainListener(listener, drainTimeoutMs(services))
       const code = await life.stop()
+      await stopObservability(TELEMETRY_FLUSH_MS)
       if (code !== 0) process.exitCode = code
     })()
     return stopping
@@ -209,6 +216,7 @@ class SupervisedWorker {
 
   async start(): Promise<RunningWorker> {
     try {
+      await startObservability(this.options.services ?? [])
       await this.life.start()
       if (this.phase !== 'starting') return this.never()
       const fetch = this.reportFirstAnswer(this.options.fetch)
@@ -333,6 +341,7 @@ class SupervisedWorker {
     if (was === 'starting') process.exit(0)
     await drainListener(this.listener, drainTimeoutMs(this.options.services ?? []))
     const code = await this.life.stop()
+    await stopObservability(TELEMETRY_FLUSH_MS)
     this.channel.close()
     process.exit(code)
   }

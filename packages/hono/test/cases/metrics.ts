@@ -73,26 +73,22 @@ export default define('metrics', (test) => {
       1
     )
 
-    assert.equal(metrics.families.get('bento_request_duration_seconds')?.type, 'histogram')
+    // OpenTelemetry's HTTP semantic conventions, as its Prometheus exporter names them.
+    const duration = 'http_server_request_duration_seconds'
+    const greet = { ...base, api: 'greet', http_request_method: 'POST', http_route: '/greet' }
+    assert.equal(metrics.families.get(duration)?.type, 'histogram')
+    const ok = { ...greet, http_response_status_code: '200' }
+    assert.equal(sampleValue(metrics, `${duration}_count`, ok), 2)
     assert.equal(
-      sampleValue(metrics, 'bento_request_duration_seconds_count', { ...base, api: 'greet' }),
-      3
+      sampleValue(metrics, `${duration}_count`, { ...greet, http_response_status_code: '400' }),
+      1
     )
-    assert.equal(
-      sampleValue(metrics, 'bento_request_duration_seconds_bucket', {
-        ...base,
-        api: 'greet',
-        le: '+Inf',
-      }),
-      3
-    )
-    assert.ok(
-      sampleValue(metrics, 'bento_request_duration_seconds_sum', { ...base, api: 'greet' })! >= 0
-    )
+    assert.equal(sampleValue(metrics, `${duration}_bucket`, { ...ok, le: '+Inf' }), 2)
+    assert.ok(sampleValue(metrics, `${duration}_sum`, ok)! >= 0)
 
-    assert.equal(metrics.families.get('bento_requests_in_flight')?.type, 'gauge')
-    assert.equal(sampleValue(metrics, 'bento_requests_in_flight', { ...base, api: 'hold' }), 1)
-    assert.equal(sampleValue(metrics, 'bento_requests_in_flight', { ...base, api: 'greet' }), 1)
+    assert.equal(metrics.families.get('http_server_active_requests')?.type, 'gauge')
+    assert.equal(sampleValue(metrics, 'http_server_active_requests', { ...base, api: 'hold' }), 1)
+    assert.equal(sampleValue(metrics, 'http_server_active_requests', greet), 1)
     assert.equal(sampleValue(metrics, 'bento_queue_depth', base), 1)
 
     assert.equal(metrics.families.get('bento_batch_size')?.type, 'histogram')
@@ -111,7 +107,7 @@ export default define('metrics', (test) => {
     assert.equal((await held).status, 200)
     assert.equal((await queued).status, 200)
     const after = parsePrometheus(await (await app.request('/metrics')).text())
-    assert.equal(sampleValue(after, 'bento_requests_in_flight', { ...base, api: 'hold' }), 0)
+    assert.equal(sampleValue(after, 'http_server_active_requests', { ...base, api: 'hold' }), 0)
     assert.equal(sampleValue(after, 'bento_queue_depth', base), 0)
   })
 
@@ -126,8 +122,10 @@ export default define('metrics', (test) => {
           [s.name]: {
             apis: {
               'we"ird\\api\nx': {
+                method: 'POST',
+                route: '/we"ird',
                 requests: { 200: 1 },
-                latency: { counts: new Array(15).fill(0), sum: 0, count: 0 },
+                latency: { 200: { counts: [...new Array(14).fill(0), 1], sum: 0, count: 1 } },
                 inFlight: 0,
               },
             },
@@ -170,10 +168,17 @@ export default define('metrics', (test) => {
         2
       )
       assert.equal(
-        sampleValue(metrics, 'bento_request_duration_seconds_count', { ...base, api: 'greet' }),
+        sampleValue(metrics, 'http_server_request_duration_seconds_count', {
+          ...base,
+          api: 'greet',
+          http_response_status_code: '200',
+        }),
         2
       )
-      assert.equal(sampleValue(metrics, 'bento_requests_in_flight', { ...base, api: 'greet' }), 3)
+      assert.equal(
+        sampleValue(metrics, 'http_server_active_requests', { ...base, api: 'greet' }),
+        3
+      )
       assert.equal(sampleValue(metrics, 'bento_workers', base), 2)
       assert.equal(
         sampleValue(metrics, 'bento_worker_requests_in_flight', { ...base, worker: '1' }),

@@ -1,0 +1,441 @@
+// The OpenTelemetry SDK of one worker, loaded by dynamic import only when telemetry is configured:
+// a tracer provider batching spans to OTLP/HTTP, a meter provider exporting the same request
+// metrics as /metrics, and an AsyncLocalStorage context, so a span a handler starts itself nests
+// under bento's. On Deno with OTEL_DENO=true Deno already runs all of that (and a server span for
+// each request), so bento only adds its spans to Deno's.
+import type * as Api from '@opentelemetry/api'
+import type * as ContextHooks from '@opentelemetry/context-async-hooks'
+import type * as MetricsExporter from '@opentelemetry/exporter-metrics-otlp-http'
+import type * as TraceExporter from '@opentelemetry/exporter-trace-otlp-http'
+import type * as Resources from '@opentelemetry/resources'
+import type * as MetricsSdk from '@opentelemetry/sdk-metrics'
+import type * as TraceSdk from '@opentelemetry/sdk-trace'
+import { childTraceparent, traceOf } from '../client/trace.ts'
+import { BentoConfigError } from '../errors.ts'
+import { LATENCY_BUCKETS } from '../histogram.ts'
+import type { TelemetryConfig } from './config.ts'
+import type { Telemetry, TracedApi, TracedCall, TracedRequest } from './telemetry.ts'
+
+type Module = Record<string, unknown>
+
+// A specifier in a variable: bundlers (the edge build, `bento build`) leave the import alone, so
+// nothing of OpenTelemetry is bundled or loaded unless a worker gets this far.
+async function load(name: string, config: TelemetryConfig): Promise<Module> {
+  try {
+    return (await import(name)) as Module
+  } catch (error) {
+    const variable = config.deno ? 'OTEL_DENO' : 'OTEL_EXPORTER_OTLP_ENDPOINT'
+    throw new BentoConfigError({
+      field: variable,
+      problem: `asks for OpenTelemetry, but ${name} could not be loaded (${(error as Error).message})`,
+      fix: `install @bento/core's optional OpenTelemetry packages (npm install without --omit=optional), or unset ${variable}`,
+    })
+  }
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
+
+// Each distinct error of the exporter once: a collector that is down must not print a line per
+// batch for as long as it stays down.
+function onceLogger(log: (message: string) => void): Api.DiagLogger {
+  const seen = new Set<string>()
+  const once = (message: string, ...args: unknown[]) => {
+    const text = [message, ...args.map((a) => (a instanceof Error ? a.message : String(a)))]
+      .map(readable)
+      .join(' ')
+      .slice(0, 500)
+    if (seen.has(text) || seen.size >= 20) return
+    seen.add(text)
+    log(`telemetry: ${text} (check OTEL_EXPORTER_OTLP_ENDPOINT; said once, repeats are not logged)`)
+  }
+  const quiet = () => {}
+  return { error: once, warn: once, info: quiet, debug: quiet, verbose: quiet }
+}
+
+// The SDK's error handler logs an exception as its JSON; its message is what a person needs.
+function readable(text: string): string {
+  if (!text.startsWith('{')) return text
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown }
+    return typeof parsed.message === 'string' ? `export failed: ${parsed.message}` : text
+  } catch {
+    return text
+  }
+}
+
+/**
+ * Starts the worker's OpenTelemetry SDK as `config` says and registers it globally.
+ * @example
+ * setTelemetry(await startOtel(config, (line) => console.error(line)))
+ */
+export async function startOtel(
+  config: TelemetryConfig,
+  log: (message: string) => void
+): Promise<Telemetry> {
+  const api = (await load('@opentelemetry/api', config)) as unknown as typeof Api
+  api.diag.setLogger(onceLogger(log), api.DiagLogLevel.WARN)
+  if (config.protocolNote !== undefined) log(`telemetry: ${config.protocolNote}`)
+  if (config.deno) return new OtelTelemetry(api, config, undefined, undefined, true, true)
+
+  const { resourceFromAttributes } = (await load(
+    '@opentelemetry/resources',
+    config
+  )) as unknown as typeof Resources
+  const resource = resourceFromAttributes(config.resource)
+  const { AsyncLocalStorageContextManager } = (await load(
+    '@opentelemetry/context-async-hooks',
+    config
+  )) as unknown as typeof ContextHooks
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+
+  let traces: TraceSdk.TracerProvider | undefined
+  if (config.tracesUrl !== undefined) {
+    const sdk = (await load('@opentelemetry/sdk-trace', config)) as unknown as typeof TraceSdk
+    const { OTLPTraceExporter } = (await load(
+      '@opentelemetry/exporter-trace-otlp-http',
+      config
+    )) as unknown as typeof TraceExporter
+    const { ratio, parentBased } = config.sampler
+    const root =
+      ratio >= 1
+        ? new sdk.AlwaysOnSampler()
+        : ratio <= 0
+          ? new sdk.AlwaysOffSampler()
+          : new sdk.TraceIdRatioBasedSampler(ratio)
+    traces = new sdk.TracerProvider({
+      resource,
+      sampler: parentBased ? new sdk.ParentBasedSampler({ root }) : root,
+      spanProcessors: [
+        new sdk.BatchSpanProcessor({
+          exporter: new OTLPTraceExporter({ url: config.tracesUrl }),
+          ...config.batch,
+        }),
+      ],
+    })
+    api.trace.setGlobalTracerProvider(traces)
+  }
+
+  let meters: MetricsSdk.MeterProvider | undefined
+  if (config.metricsUrl !== undefined) {
+    const sdk = (await load('@opentelemetry/sdk-metrics', config)) as unknown as typeof MetricsSdk
+    const { OTLPMetricExporter } = (await load(
+      '@opentelemetry/exporter-metrics-otlp-http',
+      config
+    )) as unknown as typeof MetricsExporter
+    const reader = new sdk.PeriodicExportingMetricReader({
+      exporter: new OTLPMetricExporter({ url: config.metricsUrl }),
+      exportIntervalMillis: config.metricsIntervalMs,
+      exportTimeoutMillis: Math.min(30_000, config.metricsIntervalMs),
+    })
+    meters = new sdk.MeterProvider({ resource, readers: [reader] })
+    api.metrics.setGlobalMeterProvider(meters)
+  }
+  const shutdown = async () => {
+    await Promise.all([traces?.shutdown(), meters?.shutdown()])
+  }
+  return new OtelTelemetry(api, config, meters, shutdown, false, traces !== undefined)
+}
+
+interface Instruments {
+  duration: Api.Histogram
+  active: Api.UpDownCounter
+  batch: Api.Histogram
+  calls: Api.Histogram
+}
+
+class OtelTelemetry implements Telemetry {
+  readonly tracer: Api.Tracer
+  readonly instruments: Instruments | undefined
+
+  constructor(
+    readonly api: typeof Api,
+    readonly config: TelemetryConfig,
+    meters: Api.MeterProvider | undefined,
+    private readonly close: (() => Promise<void>) | undefined,
+    /** Deno's server span is the request's: bento names it and works under it. */
+    readonly denoServes: boolean,
+    /** False when only metrics are exported: requests still carry a trace id, unrecorded. */
+    readonly tracing: boolean
+  ) {
+    this.tracer = api.trace.getTracer('@bento/core')
+    const meter =
+      meters?.getMeter('@bento/core') ??
+      (denoServes ? api.metrics.getMeter('@bento/core') : undefined)
+    const seconds = { unit: 's', advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS] } }
+    this.instruments = meter && {
+      duration: meter.createHistogram('http.server.request.duration', {
+        description: 'Duration of HTTP server requests.',
+        ...seconds,
+      }),
+      active: meter.createUpDownCounter('http.server.active_requests', {
+        description: 'Number of active HTTP server requests.',
+        unit: '{request}',
+      }),
+      batch: meter.createHistogram('bento.batch.size', {
+        description: 'Inputs per call of a batchable API handler.',
+        unit: '{input}',
+        advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 32, 64, 128, 256] },
+      }),
+      calls: meter.createHistogram('http.client.request.duration', {
+        description: 'Duration of calls to other services.',
+        ...seconds,
+      }),
+    }
+  }
+
+  request(request: Request, api: TracedApi): TracedRequest {
+    const { api: otel } = this
+    if (!this.tracing) {
+      this.instruments?.active.add(1, {
+        'http.request.method': api.method,
+        'http.route': api.route,
+      })
+      const trace = traceOf(request.headers.get('traceparent'))
+      return new UnsampledRequest(this, api, trace.id, () => childTraceparent(trace))
+    }
+    let parent = otel.ROOT_CONTEXT
+    let span: Api.Span
+    if (this.denoServes) {
+      // Deno.serve's own span is current: it becomes this request's server span.
+      parent = otel.context.active()
+      span = otel.trace.getSpan(parent) ?? otel.trace.wrapSpanContext(otel.INVALID_SPAN_CONTEXT)
+      span.updateName(`${api.method} ${api.route}`)
+      span.setAttribute('http.route', api.route)
+      span.setAttribute('bento.api', api.name)
+    } else {
+      const match = TRACEPARENT.exec(request.headers.get('traceparent')?.trim() ?? '')
+      if (match !== null && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!)) {
+        parent = otel.trace.setSpanContext(parent, {
+          traceId: match[1]!,
+          spanId: match[2]!,
+          traceFlags: Number.parseInt(match[3]!, 16) & 1,
+          isRemote: true,
+        })
+      }
+      span = this.tracer.startSpan(
+        `${api.method} ${api.route}`,
+        {
+          kind: otel.SpanKind.SERVER,
+          attributes: {
+            'http.request.method': api.method,
+            'http.route': api.route,
+            'url.path': pathOf(request.url),
+            'bento.api': api.name,
+            'bento.service': api.service,
+            ...(request.headers.has('user-agent') && {
+              'user_agent.original': request.headers.get('user-agent')!,
+            }),
+          },
+        },
+        parent
+      )
+    }
+    this.instruments?.active.add(1, { 'http.request.method': api.method, 'http.route': api.route })
+    // Not sampled: no handler span and no context to carry; calls still pass the trace on.
+    if (!span.isRecording()) {
+      const { traceId, spanId } = span.spanContext()
+      const traceparent = `00-${traceId}-${spanId}-00`
+      return new UnsampledRequest(this, api, traceId, () => traceparent)
+    }
+    return new OtelRequest(this, api, span, otel.trace.setSpan(parent, span))
+  }
+
+  batch<T>(api: TracedApi, requests: ReadonlyArray<TracedRequest | undefined>, run: () => T): T {
+    const traced = requests.filter((r): r is OtelRequest => r instanceof OtelRequest)
+    this.instruments?.batch.record(requests.length, { 'bento.api': api.name })
+    if (traced.length === 0) return run()
+    const { api: otel } = this
+    const first = traced[0]
+    const span = this.tracer.startSpan(
+      `batch ${api.name}`,
+      {
+        kind: otel.SpanKind.INTERNAL,
+        attributes: { 'bento.api': api.name, 'bento.batch.size': requests.length },
+        links: traced.map((r) => ({ context: r.span.spanContext() })),
+      },
+      first?.context ?? otel.ROOT_CONTEXT
+    )
+    return settle(this, span, otel.trace.setSpan(first?.context ?? otel.ROOT_CONTEXT, span), run)
+  }
+
+  async shutdown(ms: number): Promise<void> {
+    if (this.close === undefined) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      this.close().catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms)
+      }),
+    ])
+    clearTimeout(timer)
+  }
+}
+
+/** Runs `run` with `span` current in `context`, ending the span when it settles. */
+function settle<T>(owner: OtelTelemetry, span: Api.Span, context: Api.Context, run: () => T): T {
+  const { api } = owner
+  const fail = (error: unknown) => {
+    span.recordException(error instanceof Error ? error : String(error))
+    span.setStatus({
+      code: api.SpanStatusCode.ERROR,
+      message: String((error as Error)?.message ?? error),
+    })
+    span.end()
+  }
+  let result: T
+  try {
+    result = api.context.with(context, run)
+  } catch (error) {
+    fail(error)
+    throw error
+  }
+  if (result instanceof Promise) {
+    result.then(
+      () => span.end(),
+      (error: unknown) => fail(error)
+    )
+  } else span.end()
+  return result
+}
+
+class OtelRequest implements TracedRequest {
+  readonly traceId: string
+  readonly #started = performance.now()
+
+  constructor(
+    readonly owner: OtelTelemetry,
+    readonly api: TracedApi,
+    readonly span: Api.Span,
+    readonly context: Api.Context
+  ) {
+    this.traceId = span.spanContext().traceId
+  }
+
+  handle<T>(run: () => T): T {
+    const { api } = this.owner
+    const span = this.owner.tracer.startSpan(
+      `handler ${this.api.name}`,
+      { kind: api.SpanKind.INTERNAL, attributes: { 'bento.api': this.api.name } },
+      this.context
+    )
+    return settle(this.owner, span, api.trace.setSpan(this.context, span), run)
+  }
+
+  call(callee: string, target: { name: string; method: string; route: string }): TracedCall {
+    const { api, tracer, instruments } = this.owner
+    // Under the handler's span when the call is made from it (the usual case), else the request's.
+    const current = api.context.active()
+    const inTrace = api.trace.getSpanContext(current)?.traceId === this.traceId
+    const span = tracer.startSpan(
+      `${target.method} ${target.route}`,
+      {
+        kind: api.SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': target.method,
+          'peer.service': callee,
+          'bento.dependency': callee,
+          'bento.dependency.api': target.name,
+        },
+      },
+      inTrace ? current : this.context
+    )
+    const context = span.spanContext()
+    const flags = (context.traceFlags & 1) === 1 ? '01' : '00'
+    return {
+      traceparent: `00-${context.traceId}-${context.spanId}-${flags}`,
+      end: (outcome, seconds) => {
+        const attributes: Api.Attributes = {
+          'http.request.method': target.method,
+          'peer.service': callee,
+          'bento.dependency.api': target.name,
+        }
+        if (typeof outcome === 'number') {
+          attributes['http.response.status_code'] = outcome
+          span.setAttribute('http.response.status_code', outcome)
+        } else {
+          attributes['error.type'] = outcome
+          span.setAttribute('error.type', outcome)
+        }
+        if (typeof outcome !== 'number' || outcome >= 400) {
+          span.setStatus({ code: api.SpanStatusCode.ERROR })
+        }
+        span.end()
+        instruments?.calls.record(seconds, attributes)
+      },
+    }
+  }
+
+  end(status: number, error?: unknown): void {
+    const { api, instruments } = this.owner
+    const { span } = this
+    span.setAttribute('http.response.status_code', status)
+    if (status >= 500) {
+      span.setAttribute('error.type', String(status))
+      span.setStatus({
+        code: api.SpanStatusCode.ERROR,
+        ...(error instanceof Error && { message: error.message }),
+      })
+    }
+    // Deno ends its own span when the response is sent.
+    if (!this.owner.denoServes) span.end()
+    recordRequest(this.owner, this.api, status, this.#started)
+  }
+}
+
+function recordRequest(owner: OtelTelemetry, api: TracedApi, status: number, started: number) {
+  const { instruments } = owner
+  if (instruments === undefined) return
+  const attributes = { 'http.request.method': api.method, 'http.route': api.route }
+  instruments.active.add(-1, attributes)
+  instruments.duration.record((performance.now() - started) / 1000, {
+    ...attributes,
+    'http.response.status_code': status,
+    'bento.api': api.name,
+  })
+}
+
+/** A request whose trace is not sampled here: its id and flags go on, nothing is recorded. */
+class UnsampledRequest implements TracedRequest {
+  readonly #started = performance.now()
+
+  constructor(
+    readonly owner: OtelTelemetry,
+    readonly api: TracedApi,
+    readonly traceId: string,
+    /** The `traceparent` of a call: the request's, or a fresh span id in its trace. */
+    readonly traceparent: () => string
+  ) {}
+
+  handle<T>(run: () => T): T {
+    return run()
+  }
+
+  call(callee: string, target: { name: string; method: string; route: string }): TracedCall {
+    const { instruments } = this.owner
+    return {
+      traceparent: this.traceparent(),
+      end: (outcome, seconds) => {
+        instruments?.calls.record(seconds, {
+          'http.request.method': target.method,
+          'peer.service': callee,
+          'bento.dependency.api': target.name,
+          ...(typeof outcome === 'number'
+            ? { 'http.response.status_code': outcome }
+            : { 'error.type': outcome }),
+        })
+      },
+    }
+  }
+
+  end(status: number): void {
+    recordRequest(this.owner, this.api, status, this.#started)
+  }
+}
+
+// The path of a request URL without parsing it whole (a URL object per request is measurable).
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start === -1) return '/'
+  const end = url.indexOf('?', start)
+  return end === -1 ? url.slice(start) : url.slice(start, end)
+}
