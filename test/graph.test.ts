@@ -68,8 +68,8 @@ function post(
   })
 }
 
-async function get(url: string, path: string): Promise<Answer> {
-  const response = await fetch(`${url}${path}`)
+async function get(url: string, path: string, signal?: AbortSignal): Promise<Answer> {
+  const response = await fetch(`${url}${path}`, signal && { signal })
   const text = await response.text()
   let body: unknown = text
   try {
@@ -210,7 +210,7 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
       expect(failure.status).toBe(503)
       expect(failure.body.dependency?.service).toBe('embedder')
     }
-    expect(failures.length).toBeLessThanOrEqual(4)
+    expect(failures).toEqual([])
     // The supervisor brought the worker back.
     await bento.waitFor(/embedder worker \d: warn: pid \d+ was killed by SIGKILL[^\n]*restarting/)
     expect((await bento.stop()).code).toBe(0)
@@ -224,17 +224,16 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
     const url = await bento.url(60_000)
     // search has 1 s: the call to embedder is capped at that, and embedder's handler is aborted
     // although embedder's own timeout is 30 s.
-    const began = Date.now()
-    const late = await post(url, '/hang', { id: 'deadline' })
+    // (The client's own timeout, 5 s, is far below the 60 s the handler would hang.)
+    const late = await post(url, '/hang', { id: 'deadline' }, { timeoutMs: 5_000 })
     expect(late.status).toBe(504)
     expect(late.body.error).toMatch(/timeout|did not answer/)
-    expect(Date.now() - began).toBeLessThan(5_000)
     // A client that goes away cancels the call: embedder's handler sees its signal abort.
     const gone = new AbortController()
     const leaving = post(url, '/hang', { id: 'cancelled' }, { signal: gone.signal }).catch(
       () => 'gone'
     )
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await bento.waitFor(/hang started id=cancelled/)
     gone.abort()
     expect(await leaving).toBe('gone')
     let aborted: string[] = []
@@ -273,7 +272,8 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
     expect(words).toEqual(['one', 'two', 'three'])
     const stop = new AbortController()
     const hanging = embedderClient.hang({ id: 'client' }, { signal: stop.signal })
-    setTimeout(() => stop.abort(), 200)
+    await model.waitFor(/hang started id=client/)
+    stop.abort()
     await expect(hanging).rejects.toMatchObject({ name: 'AbortError' })
     await expect(embedderClient.hang({ id: 'slow' }, { timeout: 300 })).rejects.toMatchObject({
       name: 'CallError',
@@ -283,9 +283,7 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
     // With the dependency gone, readiness says so within its own timeout instead of hanging,
     // and calls fail with a 503 naming it.
     expect((await model.stop()).code).toBe(0)
-    const began = Date.now()
-    const notReady = await get(url, '/readyz')
-    expect(Date.now() - began).toBeLessThan(5_000)
+    const notReady = await get(url, '/readyz', AbortSignal.timeout(5_000))
     expect(notReady.status).toBe(503)
     expect(notReady.body.notReady).toEqual(['embedder'])
     const failed = await post(url, '/search', { q: 'x' })
@@ -293,7 +291,12 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
     expect(failed.body.dependency).toMatchObject({ service: 'embedder', status: 503 })
     expect((await front.stop()).code).toBe(0)
   })
+})
 
+// Refused while the entry loads, before any process is started: the same code on every runtime,
+// so these run once, on Node.
+describe('a graph that cannot be served', () => {
+  const runtime = 'node'
   it.each([
     ['cycle.ts', /service "a": depends makes a cycle: a -> b -> a/],
     ['duplicate.ts', /service "model": name is the name of two different services/],

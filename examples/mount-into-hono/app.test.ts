@@ -13,7 +13,9 @@ describe('an existing Hono app that mounts two services', () => {
       services: ['/ml/sentiment', '/ml/summarize'],
     })
     expect(home.headers.get('x-shop')).toBe('bento-example')
-    expect((await app.request('/products')).status).toBe(200)
+    const products = await app.request('/products')
+    expect(products.status).toBe(200)
+    expect(await products.json()).toEqual([{ id: 1, name: 'lunch box' }])
   })
 
   it('serves both services under their mount points, through the middleware', async () => {
@@ -33,7 +35,9 @@ describe('an existing Hono app that mounts two services', () => {
   })
 
   it('gives each service its own health, docs and JSON errors', async () => {
-    expect((await app.request('/ml/sentiment/readyz')).status).toBe(200)
+    const ready = await app.request('/ml/sentiment/readyz')
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toMatchObject({ service: 'sentiment', status: 'ready' })
     const docs = await (await app.request('/ml/summarize/docs.json')).json()
     expect(Object.keys(docs.paths)).toEqual(['/summarize'])
     const bad = await app.request('/ml/sentiment/classify', {
@@ -42,9 +46,11 @@ describe('an existing Hono app that mounts two services', () => {
       body: '{}',
     })
     expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({ error: 'invalid input', issues: [{ path: 'text' }] })
     const missing = await app.request('/ml/sentiment/nope')
     expect(missing.status).toBe(404)
     expect(missing.headers.get('content-type')).toMatch(/json/)
+    expect(await missing.json()).toMatchObject({ error: 'no route GET /ml/sentiment/nope' })
   })
 })
 
@@ -55,7 +61,7 @@ describe.each(RUNTIMES)('the app under `bento serve` on %s', (runtime) => {
     })
     const url = await bento.url()
     expect(bento.output).toMatch(/2 workers/)
-    expect((await fetch(`${url}/products`)).status).toBe(200)
+    expect(await (await fetch(`${url}/products`)).json()).toEqual([{ id: 1, name: 'lunch box' }])
     const { status, body } = await postJson(`${url}/ml/sentiment/classify`, {
       text: 'this is awful',
     })

@@ -46,6 +46,7 @@ describe.each(RUNTIMES)('search-pipeline on %s', (runtime) => {
     expect(new Set(hits.map((h) => h.worker))).toEqual(new Set([1, 2]))
 
     const happy = await postJson(`${url}/search`, { q: 'ramen sushi lunch', sentiment: 'positive' })
+    expect(happy.status, JSON.stringify(happy.body)).toBe(200)
     expect((happy.body.hits as Hit[]).every((h) => h.label === 'positive')).toBe(true)
     expect(await postJson(`${url}/search`, { q: '' })).toMatchObject({ status: 400 })
 

@@ -1,10 +1,10 @@
 // Compiles the fake NVML library and nvidia-smi once per run; tests read the paths with
-// `inject('fakeNvml')`. Also builds dist/ from the current sources: the tests that run other
-// runtimes or other cgroups spawn test/print-probe.mjs, which imports the built package.
-import { execFileSync } from 'node:child_process'
-import { createRequire } from 'node:module'
+// `inject('fakeNvml')`. Also makes sure dist/ is current: the tests that run other runtimes or
+// other cgroups spawn test/print-probe.mjs, which imports the built package.
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
+// @ts-expect-error: a plain .mjs script without types
+import { ensureBuilt } from '../../scripts/ensure-built.mjs'
 // @ts-expect-error: a plain .mjs build script without types
 import { buildFakeNvml } from './fake-nvml/build.mjs'
 
@@ -14,15 +14,7 @@ declare module 'vitest' {
   }
 }
 
-function buildDist() {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    stdio: 'inherit',
-  })
-}
-
 export default function setup(project: TestProject) {
-  buildDist()
+  ensureBuilt(fileURLToPath(new URL('..', import.meta.url)), ['lib'])
   project.provide('fakeNvml', buildFakeNvml())
 }

@@ -33,6 +33,9 @@ describe.each(RUNTIMES)('bento dev on %s', (runtime) => {
     writeFileSync(join(cwd, 'service.ts'), greeter('v2'))
     await waitForVersion(bento, url, 'v2')
     await bento.waitFor(/reloaded in \d+ ms/)
+    // The v1 worker drains: until it has exited, a request on a connection it still holds (the
+    // client's keep-alive pool) is answered by it, as a drain promises.
+    await bento.waitFor(/drained and exited/)
 
     writeFileSync(join(cwd, 'service.ts'), greeter('v3', 'this is not TypeScript ((('))
     await bento.waitFor(/reload failed, still serving the last good version/)

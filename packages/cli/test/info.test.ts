@@ -1,3 +1,4 @@
+import { probe } from '@bento/native'
 import { describe, expect, it } from 'vitest'
 import { startBento } from '../../../test/support/bento.ts'
 import { greeter, project } from './project.ts'
@@ -13,19 +14,17 @@ describe('bento info', () => {
     const { code, output } = await run(['info', '--json'], project({}))
     expect(code).toBe(0)
     const info = JSON.parse(output)
-    expect(['native', 'fallback']).toContain(info.source)
-    expect(info.cpu).toMatchObject({
-      host: expect.any(Number),
-      affinity: expect.any(Number),
-      effective: expect.any(Number),
+    // What this machine is, as the probe reads it in this process: the same CPUs, cgroup, memory
+    // limit and GPUs (memory in use moves between the two reads, so only its type is compared).
+    const here = probe()
+    expect(info.source).toBe(here.source)
+    expect(info.cpu).toEqual(here.cpu)
+    expect(info.gpus).toEqual(here.gpus)
+    expect(info.nvml).toEqual(here.nvml)
+    expect({ ...info.memory, usage: typeof info.memory.usage }).toEqual({
+      ...here.memory,
+      usage: typeof here.memory.usage,
     })
-    expect(info.cpu).toHaveProperty('quota')
-    expect(info.cpu.cgroup).toHaveProperty('version')
-    expect(info.cpu.cgroup).toHaveProperty('path')
-    expect(info.memory).toHaveProperty('limit')
-    expect(info.memory).toHaveProperty('usage')
-    expect(Array.isArray(info.gpus)).toBe(true)
-    expect(info.nvml).toMatchObject({ loaded: expect.any(Boolean) })
     expect(info).not.toHaveProperty('plan')
   })
 

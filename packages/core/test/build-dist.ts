@@ -1,13 +1,9 @@
-// Builds dist/ from the current sources before the process tests: their supervisors and workers
-// run under Node, Bun and Deno and import the built package, as users do.
-import { execFileSync } from 'node:child_process'
-import { createRequire } from 'node:module'
+// Makes sure dist/ is current before the process tests: their supervisors and workers run under
+// Node, Bun and Deno and import the built package, as users do. `npm test` built it already.
 import { fileURLToPath } from 'node:url'
+// @ts-expect-error: a plain .mjs script without types
+import { ensureBuilt } from '../../../scripts/ensure-built.mjs'
 
 export default function setup() {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    stdio: 'inherit',
-  })
+  ensureBuilt(fileURLToPath(new URL('..', import.meta.url)), ['src'])
 }

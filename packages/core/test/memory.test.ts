@@ -99,6 +99,9 @@ describe.each(RUNTIMES)('%s', (runtime) => {
       maxMemory: '200Mi',
       memoryCheckInterval: 0.2,
       drainTimeout: 2,
+      // A successor that takes longer to start than three memory checks, as on a busy machine:
+      // the old worker, still over the limit meanwhile, must not be recycled a second time.
+      env: { STARTUP_MS: '1500' },
     })
     const before = (await findWorkers(port, [1, 2])).get(1)!.pid
     // Past the first memory check after it became ready (a worker over the limit at its first

@@ -95,8 +95,10 @@ describe.each(TARGETS)('%s', (target) => {
   })
 
   it('still stops the service when a ready worker keeps exiting by itself before serving', async () => {
+    // 2 s after ready, well within minUptime: long enough for a busy supervisor to have read the
+    // worker's ready message before its exit (the test is of the decision, not of a race).
     const proc = launchSupervisor(target, {
-      env: { EXIT_AFTER_READY_MS: '50' },
+      env: { EXIT_AFTER_READY_MS: '2000' },
       restart: { maxRestarts: 1, minUptime: 60, backoff: { initial: 0.01, max: 0.04 } },
     })
     const { code } = await proc.exited

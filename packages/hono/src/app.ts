@@ -30,7 +30,7 @@ import {
 import { healthRoutes, metricsRoute } from './health.ts'
 import type { ApiMetrics } from './metrics.ts'
 import { type ResolvedOptions, resolveOptions, type ToHonoOptions } from './options.ts'
-import { clientClosed, inputError, readInput, requestIdOf } from './request.ts'
+import { clientClosed, inputError, readInput, refusedRequest, requestIdOf } from './request.ts'
 import { type ServiceState, stateOf } from './state.ts'
 import { closeIterator, isAsyncIterable, streamBody } from './stream.ts'
 import { acquire, bodyTimedOut, withTimeout } from './traffic.ts'
@@ -164,6 +164,8 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
     let response: Response
     let failure: unknown
     try {
+      const refused = refusedRequest(c.req.raw.headers)
+      if (refused !== undefined) throw refused
       let input: unknown
       try {
         input = readInput(c, api.method, bodyLimit, maxDepth)

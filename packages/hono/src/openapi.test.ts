@@ -34,7 +34,9 @@ describe('buildOpenApi', () => {
     const embed = doc.paths['/embed']!.post as Operation
     expect(embed.description).toMatch(/batches/)
     expect(embed.requestBody.content['application/json'].schema).toMatchObject({ type: 'object' })
-    expect(embed.responses['503']).toBeDefined()
+    expect(embed.responses['503'].description).toBe(
+      'The worker is at capacity; retry after the given delay.'
+    )
     expect(embed.responses['504'].description).toBe('No answer within 9 s.')
     const plain = doc.paths['/plain']!.post as Operation
     expect(plain.requestBody).toEqual({

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { ResponseError } from './errors.ts'
-import { bodyKind, clientClosed, inputError, parseJson } from './request.ts'
+import {
+  bodyKind,
+  clientClosed,
+  inputError,
+  parseJson,
+  refusedRequest,
+  urlEncoded,
+} from './request.ts'
 
 describe('bodyKind', () => {
   it.each([
@@ -48,7 +55,8 @@ describe('parseJson', () => {
 
   it('refuses nesting deeper than the limit, and accepts it at the limit', () => {
     const nest = (n: number) => '['.repeat(n) + ']'.repeat(n)
-    expect(parseJson(bytes(nest(128)), 128)).toBeDefined()
+    expect(parseJson(bytes(nest(3)), 3)).toEqual([[[]]])
+    expect(JSON.stringify(parseJson(bytes(nest(128)), 128))).toBe(nest(128))
     expect(refusal(() => parseJson(bytes(nest(129)), 128))).toMatchObject({
       status: 400,
       message: 'invalid JSON: nested too deeply',
@@ -102,5 +110,40 @@ describe('inputError', () => {
 
   it('clientClosed is a 499', () => {
     expect(clientClosed().status).toBe(499)
+  })
+})
+
+describe('urlEncoded', () => {
+  it('decodes fields, + as a space, repeated names as arrays, and a bare name as empty', () => {
+    expect(urlEncoded('q=ramen+bar&tag=a&tag=b&tag=c&flag&z=%C3%AB', 'query string')).toEqual({
+      q: 'ramen bar',
+      tag: ['a', 'b', 'c'],
+      flag: '',
+      z: 'ë',
+    })
+    expect(urlEncoded('', 'query string')).toEqual({})
+    expect(Object.getPrototypeOf(urlEncoded('__proto__=x', 'form data'))).toBe(Object.prototype)
+  })
+
+  it('refuses an escape that is malformed or decodes to bytes that are not UTF-8', () => {
+    for (const text of ['q=%zz', 'q=%ff%fe', '%ff=1', 'q=%e2%82']) {
+      expect(refusal(() => urlEncoded(text, 'query string'))).toMatchObject({
+        status: 400,
+        message: 'invalid query string: not valid percent-encoded UTF-8',
+      })
+    }
+  })
+})
+
+describe('refusedRequest', () => {
+  it('refuses a request with more than one Host, and lets one through', () => {
+    const two = new Headers([
+      ['host', 'x'],
+      ['host', 'y'],
+    ])
+    expect(refusedRequest(two)?.status).toBe(400)
+    expect(refusedRequest(two)?.message).toMatch(/more than one Host/)
+    expect(refusedRequest(new Headers({ host: '127.0.0.1:3000' }))).toBeUndefined()
+    expect(refusedRequest(new Headers())).toBeUndefined()
   })
 })

@@ -74,7 +74,7 @@ export function readInput(
   limit: number,
   maxDepth = DEFAULT_MAX_DEPTH
 ): Promise<unknown> | unknown {
-  if (method === 'GET') return queryInput(c)
+  if (method === 'GET') return queryInput(c.req.url)
   const raw = c.req.raw
   if (raw.body === null) return undefined
   const headers = raw.headers
@@ -96,15 +96,31 @@ export function readInput(
     if (length === '0') return undefined
     // Its read errors are turned into 4xx by `inputError`, where it is awaited: a `.catch` here
     // would cost a promise on every request.
-    if (kind === 'form') return parseForm(c.req.formData())
+    if (kind === 'form') return c.req.arrayBuffer().then((bytes) => parseForm(bytes, contentType!))
     return c.req.arrayBuffer().then((bytes) => parseJson(bytes, maxDepth))
   }
   return readCounted(raw, limit).then((bytes) => {
     if (bytes.byteLength === 0) return undefined
     if (kind === undefined) throw unsupported('no Content-Type')
     if (kind === 'json') return parseJson(bytes, maxDepth)
-    return parseForm(new Response(bytes, { headers: { 'content-type': contentType! } }).formData())
+    return parseForm(bytes, contentType!)
   })
+}
+
+/**
+ * What bento refuses in any request before it reads the body, whatever the runtime's own parser
+ * let through: more than one `Host` (RFC 9112 §3.2 requires a 400; the Headers of a fetch request
+ * join repeated fields with a comma, which no host name or port contains). `undefined` when the
+ * request is fine.
+ * @example
+ * const refused = refusedRequest(c.req.raw.headers)
+ */
+export function refusedRequest(headers: Headers): ResponseError | undefined {
+  const host = headers.get('host')
+  if (host?.includes(',')) {
+    return new ResponseError(400, 'the request has more than one Host header; send exactly one')
+  }
+  return undefined
 }
 
 // Nesting deeper than this is refused (serde_json's default too): handlers and schemas recurse.
@@ -161,11 +177,42 @@ function tooDeep(text: string, limit: number): boolean {
   return false
 }
 
-function parseForm(form: Promise<FormData>): Promise<Record<string, unknown>> {
-  return form.then(formInput, (error: unknown) => {
-    throw invalidInput([{ path: '', message: messageOf(error) }], 'invalid form data')
-  })
+// A form body: URL-encoded fields decoded as strictly as a query string; a multipart body only
+// when it ends with its closing delimiter (Deno's parser takes a body cut short as an empty form,
+// Node's and Bun's refuse it: checked here so that all three answer 400).
+function parseForm(
+  body: ArrayBuffer | Uint8Array,
+  contentType: string
+): Promise<unknown> | unknown {
+  if (!contentType.toLowerCase().startsWith('multipart/')) {
+    let text: string
+    try {
+      text = strictUtf8.decode(body)
+    } catch {
+      throw invalidInput(
+        [{ path: '', message: 'the body is not valid UTF-8' }],
+        'invalid form data: not UTF-8'
+      )
+    }
+    return urlEncoded(text, 'form data')
+  }
+  const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
+  const end = boundary && `--${boundary[1] ?? boundary[2]}--`
+  if (end && !latin1.decode(body).includes(end)) {
+    throw invalidInput(
+      [{ path: '', message: `the multipart body does not end with its closing delimiter ${end}` }],
+      'invalid form data: cut short'
+    )
+  }
+  return new Response(body as BodyInit, { headers: { 'content-type': contentType } })
+    .formData()
+    .then(formInput, (error: unknown) => {
+      throw invalidInput([{ path: '', message: messageOf(error) }], 'invalid form data')
+    })
 }
+
+// Every byte to one character: a search for the ASCII delimiter in any body, valid UTF-8 or not.
+const latin1 = new TextDecoder('latin1')
 
 async function readCounted(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const reader = request.body!.getReader()
@@ -234,12 +281,47 @@ function formInput(form: FormData): Record<string, unknown> {
   return Object.fromEntries(fields)
 }
 
-function queryInput(c: Context): Record<string, string | string[]> {
-  const out: Array<[string, string | string[]]> = []
-  for (const [key, values] of Object.entries(c.req.queries())) {
-    out.push([key, values.length === 1 ? values[0]! : values])
+function queryInput(url: string): Record<string, string | string[]> {
+  const start = url.indexOf('?')
+  if (start === -1) return {}
+  const hash = url.indexOf('#', start)
+  return urlEncoded(url.slice(start + 1, hash === -1 ? undefined : hash), 'query string')
+}
+
+/**
+ * Decodes `a=1&b=x%20y&a=2` (a query string, or a URL-encoded form) into fields, repeated names
+ * as arrays. A `%` escape that is malformed or decodes to bytes that are not UTF-8 is the
+ * client's error, a 400, never a silent U+FFFD or the raw text.
+ * @example
+ * urlEncoded('q=ramen&tag=a&tag=b', 'query string') // { q: 'ramen', tag: ['a', 'b'] }
+ */
+export function urlEncoded(text: string, what: string): Record<string, string | string[]> {
+  const fields = new Map<string, string | string[]>()
+  if (text === '') return {}
+  for (const pair of text.split('&')) {
+    if (pair === '') continue
+    const eq = pair.indexOf('=')
+    const key = decodeField(eq === -1 ? pair : pair.slice(0, eq), what)
+    const value = eq === -1 ? '' : decodeField(pair.slice(eq + 1), what)
+    const seen = fields.get(key)
+    if (seen === undefined) fields.set(key, value)
+    else if (Array.isArray(seen)) seen.push(value)
+    else fields.set(key, [seen, value])
   }
-  return Object.fromEntries(out)
+  return Object.fromEntries(fields)
+}
+
+function decodeField(text: string, what: string): string {
+  const plain = text.includes('+') ? text.replace(/\+/g, ' ') : text
+  if (!plain.includes('%')) return plain
+  try {
+    return decodeURIComponent(plain)
+  } catch {
+    throw invalidInput(
+      [{ path: '', message: `${JSON.stringify(text)} is not valid percent-encoded UTF-8` }],
+      `invalid ${what}: not valid percent-encoded UTF-8`
+    )
+  }
 }
 
 // The body is refused unread, so the connection can't carry another request: say so, or a server

@@ -86,6 +86,8 @@ interface Slot {
   replacing: Promise<void>
   /** Memory checks in a row that found the current worker above `maxMemory`. */
   over: number
+  /** True from the moment a memory recycle is queued until it settled: no second one is queued. */
+  recycling: boolean
   /** True while `timer` waits out the backoff of a stable exit (one that may be cut short). */
   waitingStable: boolean
 }
@@ -222,6 +224,7 @@ class SupervisorImpl implements Supervisor {
         readyOnce,
         replacing: Promise.resolve(),
         over: 0,
+        recycling: false,
         waitingStable: false,
       }
     })
@@ -302,7 +305,9 @@ class SupervisorImpl implements Supervisor {
     if (this.stopping) return
     for (const slot of this.slots) {
       const worker = slot.current
-      if (worker?.state !== 'ready' || this.bornOver.has(worker)) {
+      // While its successor starts (seconds on a busy machine), the old worker is still current
+      // and still over the limit: counting on would queue a second recycle, of the successor.
+      if (worker?.state !== 'ready' || this.bornOver.has(worker) || slot.recycling) {
         slot.over = 0
         continue
       }
@@ -327,10 +332,16 @@ class SupervisorImpl implements Supervisor {
       slot.over += 1
       if (slot.over < OVER_CHECKS) continue
       slot.over = 0
+      slot.recycling = true
       const why = `resident memory ${formatBytes(rss)} stayed above maxMemory (${formatBytes(max)})`
       this.replaceQueued(slot, why).then(
-        () => this.count('recycles', 'memory'),
-        () => {}
+        () => {
+          slot.recycling = false
+          this.count('recycles', 'memory')
+        },
+        () => {
+          slot.recycling = false
+        }
       )
     }
   }

@@ -31,8 +31,10 @@ export interface WorkerSpec {
 
 // Enough of a crashed worker's stderr to show its stack trace.
 const TAIL_LINES = 20
-// A worker's last output may still be in the pipe when its exit is reported.
-const OUTPUT_SETTLE_MS = 250
+// A worker's last output, and its last IPC message (the error that ended it), may still be
+// unread when its exit is reported: the exit waits for both to end, at most this long (a worker
+// that never connected its IPC channel costs the whole wait).
+const OUTPUT_SETTLE_MS = 500
 
 /**
  * A running worker process; `ready` settles when it reports ready or ends before that, `exited`
@@ -68,6 +70,7 @@ export class WorkerProcess {
   private nextAsk = 0
   private killTimer: ReturnType<typeof setTimeout> | undefined
   private settleReady: ((error?: Error) => void) | undefined
+  private channelEnded: (() => void) | undefined
 
   constructor(runtime: Runtime, spec: WorkerSpec) {
     this.spec = spec
@@ -92,8 +95,15 @@ export class WorkerProcess {
         if (this.stderrTail.length > TAIL_LINES) this.stderrTail.shift()
       }),
     ])
+    // Ends when the worker's IPC channel closes, after every message it sent was handled.
+    const ipc = new Promise<void>((resolve) => {
+      this.channelEnded = resolve
+    })
     this.exited = this.child.exited.then(async (status) => {
-      await Promise.race([output, new Promise((r) => setTimeout(r, OUTPUT_SETTLE_MS))])
+      await Promise.race([
+        Promise.all([output, ipc]),
+        new Promise((r) => setTimeout(r, OUTPUT_SETTLE_MS)),
+      ])
       clearTimeout(this.killTimer)
       if (status.signal === 'SIGKILL' && !this.killedBySupervisor) {
         this.killReason = spec.explainKill?.()
@@ -115,6 +125,8 @@ export class WorkerProcess {
   /** Binds the worker's IPC connection after its `hello`. */
   attach(channel: Channel<WorkerMessage, SupervisorMessage>): void {
     this.channel = channel
+    if (channel.closed) this.channelEnded?.()
+    else channel.onClose(() => this.channelEnded?.())
     // A drain decided before the worker connected still has to reach it.
     if (this.state === 'draining') void channel.send({ type: 'drain' })
   }

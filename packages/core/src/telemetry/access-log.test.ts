@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { ManualClock } from '../../test/manual-clock.ts'
 import { type AccessEntry, AccessLog } from './access-log.ts'
 
 const entry: AccessEntry = {
@@ -13,18 +14,21 @@ const entry: AccessEntry = {
 const now = () => new Date('2026-12-02T10:00:00.000Z')
 
 describe('AccessLog', () => {
-  it('gathers lines and writes them in one batch', async () => {
+  it('gathers lines and writes them in one batch 50 ms after the first', async () => {
     const writes: string[] = []
+    const clock = new ManualClock()
     const log = new AccessLog({
       format: 'text',
       worker: 1,
       service: 'hello',
+      clock,
       write: (text) => writes.push(text) > 0,
     })
     log.add(entry)
+    await clock.advance(49)
     log.add({ ...entry, status: 404, route: '/nope', bytes: undefined, traceId: undefined })
     expect(writes).toEqual([])
-    await new Promise((resolve) => setTimeout(resolve, 120))
+    await clock.advance(1)
     expect(writes).toEqual([
       'POST /greet 200 1.23ms 36B id=r-1 trace=4bf92f3577b34da6a3ce929d0e0e4736\nPOST /nope 404 1.23ms - id=r-1\n',
     ])

@@ -3,6 +3,7 @@
 // not per request: under load, a write per request costs a system call each), and if the reader
 // falls behind, lines are dropped and counted rather than making requests wait on a log.
 // Edge-safe: no import of node:*, and off (`undefined`) unless a worker turned it on.
+import { type Clock, systemClock } from '../clock.ts'
 
 /** What one line says. */
 export interface AccessEntry {
@@ -29,7 +30,10 @@ export interface AccessLogOptions {
   drained?(resume: () => void): void
   /** Marks lines for a supervisor that passes them through (JSON lines are not wrapped twice). */
   prefix?: string
+  /** The time written in JSON lines (the wall clock by default). */
   now?: () => Date
+  /** Times the batch flush (the system clock by default; tests move a manual one). */
+  clock?: Clock
 }
 
 const FLUSH_MS = 50
@@ -43,7 +47,7 @@ const MAX_PENDING = 4096
  */
 export class AccessLog {
   #pending: string[] = []
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: unknown
   #blocked = false
   #dropped = 0
   readonly #options: AccessLogOptions
@@ -65,14 +69,15 @@ export class AccessLog {
     }
     this.#pending.push(this.#line(entry))
     if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.flush(), FLUSH_MS)
-      ;(this.#timer as { unref?: () => void }).unref?.()
+      const timer = (this.#options.clock ?? systemClock).setTimeout(() => this.flush(), FLUSH_MS)
+      ;(timer as { unref?: () => void }).unref?.()
+      this.#timer = timer
     }
   }
 
   /** Writes what is pending now (a draining worker calls this before it exits). */
   flush(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    if (this.#timer !== undefined) (this.#options.clock ?? systemClock).clearTimeout(this.#timer)
     this.#timer = undefined
     if (this.#pending.length === 0) return
     const text = `${this.#pending.join('\n')}\n`

@@ -366,7 +366,7 @@ class OtelRequest implements TracedRequest {
   }
 
   end(status: number, error?: unknown): void {
-    const { api, instruments } = this.owner
+    const { api } = this.owner
     const { span } = this
     span.setAttribute('http.response.status_code', status)
     if (status >= 500) {
