@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Bento, postJson, repoRoot } from './support/bento.ts'
+import { stagePlatformPackage } from './support/platform.ts'
 
 const PUBLIC = [
   'native/npm/linux-x64-gnu',
@@ -19,6 +20,7 @@ const PUBLIC = [
 ]
 const temp = mkdtempSync(join(tmpdir(), 'bento-e2e-'))
 let verdaccio: ChildProcess | undefined
+let staging: string | undefined
 let registry = ''
 let npmrc = ''
 
@@ -110,22 +112,16 @@ beforeAll(async () => {
   const { token } = (await user.json()) as { token: string }
   npmrc = join(temp, 'npmrc')
   writeFileSync(npmrc, `registry=${registry}\n//127.0.0.1:${port}/:_authToken=${token}\n`)
-  // The platform package carries the binary that `pnpm build` left in native/.
-  execFileSync(
-    join(repoRoot, 'node_modules/.bin/napi'),
-    ['artifacts', '--output-dir', '.', '--npm-dir', 'npm'],
-    {
-      cwd: join(repoRoot, 'native'),
-      stdio: 'pipe',
-    }
-  )
+  // The platform package carries the binary that `pnpm build` left in native/ (in a copy).
+  const staged = stagePlatformPackage()
+  staging = staged.dir
   for (const dir of PUBLIC) {
     // pnpm publish turns workspace: ranges into the real versions.
     execFileSync(
       join(repoRoot, 'node_modules/.bin/pnpm'),
       ['publish', '--no-git-checks', '--registry', registry],
       {
-        cwd: join(repoRoot, dir),
+        cwd: dir === 'native/npm/linux-x64-gnu' ? staged.platform : join(repoRoot, dir),
         stdio: 'pipe',
         env: { ...process.env, npm_config_userconfig: npmrc },
       }
@@ -142,6 +138,7 @@ afterAll(() => {
     }
   }
   rmSync(temp, { recursive: true, force: true })
+  if (staging) rmSync(staging, { recursive: true, force: true })
 })
 
 /** A directory outside the repo holding nothing but a service file. */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { stagePlatformPackage } from './support/platform.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = (name: string) => join(root, 'node_modules/.bin', name)
@@ -38,14 +39,14 @@ function publicPackages(): string[] {
 
 describe('publishing', () => {
   it('passes a publish dry run for every public package, with the binary in its platform package', () => {
-    execFileSync(bin('napi'), ['artifacts', '--output-dir', '.', '--npm-dir', 'npm'], {
-      cwd: join(root, 'native'),
-      stdio: 'pipe',
-    })
+    const staged = stagePlatformPackage()
+    temps.push(staged.dir)
     for (const dir of publicPackages()) {
-      const pkg = readJson(join(root, dir, 'package.json'))
+      // The platform package as the release lays it out, binary included (in a copy).
+      const at = dir === 'native/npm/linux-x64-gnu' ? staged.platform : join(root, dir)
+      const pkg = readJson(join(at, 'package.json'))
       const out = execFileSync('npm', ['publish', '--dry-run', '--json', '--ignore-scripts'], {
-        cwd: join(root, dir),
+        cwd: at,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       })
