@@ -106,7 +106,7 @@ describe.each(RUNTIMES)('%s', (runtime) => {
     const before = (await findWorkers(port, [1, 2])).get(1)!.pid
     // Past the first memory check after it became ready (a worker over the limit at its first
     // check is never recycled, since a fresh one would be too).
-    await new Promise((r) => setTimeout(r, 1000))
+    await proc.waitFor(/worker 1: resident memory [\d.]+ \w+ at its first check/)
     let grown = false
     while (!grown) grown = (await get(port, '/grow?mb=250&index=1')).status === 200
     // A request loop on keep-alive connections while the worker is replaced.
@@ -140,6 +140,9 @@ describe.each(RUNTIMES)('%s', (runtime) => {
       20_000
     )
     await proc.waitFor(new RegExp(`worker 1: pid ${before} drained and exited with code 0`), 20_000)
+    // One recycle: a second one, queued while the slow successor started, would have begun (and
+    // said so) as soon as the first was done, before the old worker finished draining.
+    expect(proc.output.match(/stayed above maxMemory/g)).toHaveLength(1)
     const after = await findReplaced(port, 1, before)
     running = false
     await loop

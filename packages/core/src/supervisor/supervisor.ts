@@ -315,6 +315,14 @@ class SupervisorImpl implements Supervisor {
       const first = !this.sampled.has(worker)
       this.sampled.add(worker)
       if (rss === undefined || rss <= max) {
+        // Once per worker: what a fresh one needs, beside the limit it will be held to.
+        if (first && rss !== undefined) {
+          this.log(
+            'info',
+            `resident memory ${formatBytes(rss)} at its first check, under maxMemory (${formatBytes(max)})`,
+            slot.index
+          )
+        }
         slot.over = 0
         continue
       }
