@@ -9,11 +9,12 @@ import { defineConfig } from 'vitest/config'
 // that put the machine under load on purpose (test/load: chaos, slow clients), and the one whose
 // outcome depends on load (the search pipeline's 10 ms batching deadline), run afterwards, one at
 // a time (`sequence.groupOrder: 1`), so that neither they nor the rest see the other's load.
-// VITEST_MAX_WORKERS overrides the count.
+// BENTO_TEST_WORKERS sets the count of the first group (vitest's own VITEST_MAX_WORKERS would also
+// lift the load group's 1).
 export default defineConfig({
   test: {
     projects: ['native', 'packages/*', 'examples/*', 'test', 'test/load'],
-    maxWorkers: 4,
+    maxWorkers: Number(process.env.BENTO_TEST_WORKERS ?? 4),
     reporters: ['default', './scripts/summary-reporter.ts'],
   },
 })
