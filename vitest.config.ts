@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import LongestFirst from './scripts/test-sequencer.ts'
 
 // One runner for the whole repo: each package is a project, so `vitest run` at the root runs every
 // test and prints one summary, and `vitest run --project core` runs one package.
@@ -15,6 +16,7 @@ export default defineConfig({
   test: {
     projects: ['native', 'packages/*', 'examples/*', 'test', 'test/load'],
     maxWorkers: Number(process.env.BENTO_TEST_WORKERS ?? 4),
+    sequence: { sequencer: LongestFirst },
     reporters: ['default', './scripts/summary-reporter.ts'],
   },
 })
