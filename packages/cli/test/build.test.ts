@@ -1,17 +1,28 @@
 // `bento build` on every example: what it writes, its manifests against the real schemas, and the
 // built app served from the build folder alone (outside the repository, nothing else installed)
 // on each runtime, as the image's entrypoint runs it.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { Bento, repoRoot, runtimeCommand, startBento } from '../../../test/support/bento.ts'
 import { validateObject } from './kube.ts'
 import { project } from './project.ts'
 
 const out = mkdtempSync(join(tmpdir(), 'bento-build-'))
-afterAll(() => rmSync(out, { recursive: true, force: true }))
+// Each build holds a copy of its production dependencies (tens of MB with onnxruntime): each test
+// removes its own as it ends, so no one hook has to delete them all on a disk other files are
+// writing to as well.
+afterAll(() => rm(out, { recursive: true, force: true }), 120_000)
+
+/** A folder for one build, removed when the test ends. */
+function buildDir(name: string): string {
+  const dir = join(out, name)
+  onTestFinished(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
 
 async function build(args: string[], cwd = repoRoot) {
   const bento = startBento('node', ['build', ...args], { cwd })
@@ -29,7 +40,7 @@ describe('bento build', () => {
   ])(
     'builds examples/%s: context, Containerfile and valid manifests',
     async (example, names) => {
-      const dir = join(out, example.split('/')[0]!)
+      const dir = buildDir(example.split('/')[0]!)
       const { code, output } = await build([
         `examples/${example}`,
         '--out',
@@ -85,7 +96,7 @@ describe('bento build', () => {
   it.each(['node', 'bun', 'deno'] as const)(
     'serves the built hello from the build folder alone on %s',
     async (runtime) => {
-      const dir = join(out, `hello-${runtime}`)
+      const dir = buildDir(`hello-${runtime}`)
       const { code, output } = await build(['examples/hello', '--out', dir, '--runtime', runtime])
       expect(code, output).toBe(0)
       const app = join(dir, 'app')

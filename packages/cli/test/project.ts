@@ -1,15 +1,15 @@
 // Throwaway projects for CLI tests, inside the package so that `@bento/core` and `zod` resolve
 // from its node_modules as they would from a user's.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll } from 'vitest'
 
 const base = fileURLToPath(new URL('../.tmp/', import.meta.url))
 const made: string[] = []
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true })
-})
+// Some hold a build (a copy of node_modules): removing them may take a while on a busy disk.
+afterAll(() => Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true }))), 120_000)
 
 /**
  * A fresh directory holding `files`.
