@@ -1,39 +1,15 @@
 // /metrics and /readyz speak for the whole service: whichever worker answers, the figures are
 // summed over every worker (through the supervisor), and readiness names each worker.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { RUNTIMES, startBento } from './support/bento.ts'
+import { fresh, RUNTIMES, startBento } from './support/bento.ts'
 
 const cwd = fileURLToPath(new URL('./fixtures/counting/', import.meta.url))
 const flags = mkdtempSync(join(tmpdir(), 'bento-ready-'))
 afterAll(() => rmSync(flags, { recursive: true, force: true }))
-
-/** One request on its own connection, so that both workers get some. */
-function fresh(
-  port: number,
-  method: string,
-  path: string
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, method, path, agent: false, headers: { connection: 'close' } },
-      (res) => {
-        let body = ''
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => {
-          body += chunk
-        })
-        res.on('end', () => resolve({ status: res.statusCode!, body }))
-      }
-    )
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 describe.each(RUNTIMES)('service-wide health and metrics on %s', (runtime) => {
   it('sums /metrics over both workers and names each worker in /readyz', async () => {

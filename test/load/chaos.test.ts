@@ -12,39 +12,12 @@
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { RUNTIMES, startBento } from '../support/bento.ts'
+import { fresh, RUNTIMES, startBento } from '../support/bento.ts'
 
 const cwd = fileURLToPath(new URL('../../examples/hello/', import.meta.url))
 const CONNECTIONS = 32
 const KILLS = 6
 const REQUEST_TIMEOUT_MS = 5_000
-
-/** One POST on its own connection, so that successive ones reach different workers. */
-function freshPost(port: number, path: string, data: unknown) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const body = JSON.stringify(data)
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/json', connection: 'close' },
-      },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => {
-          text += chunk
-        })
-        res.on('end', () => resolve({ status: res.statusCode!, body: text }))
-      }
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 function alive(pid: number): boolean {
   try {
@@ -231,7 +204,7 @@ describe.each(RUNTIMES)('chaos on %s', (runtime) => {
     const seen = new Set<number>()
     const back = Date.now()
     while (seen.size < 2 && Date.now() - back < 15_000) {
-      const res = await freshPost(port, '/greet', { name: 'after' }).catch(() => undefined)
+      const res = await fresh(port, 'POST', '/greet', { name: 'after' }).catch(() => undefined)
       if (res?.status === 200) seen.add((JSON.parse(res.body) as { worker: number }).worker)
       else await new Promise((r) => setTimeout(r, 50))
     }

@@ -6,11 +6,10 @@
 // has no way to close it; docs/architecture.md). That a handler working longer than the runtime's
 // idle timeout is not cut off is test/long-handler.test.ts (a wait, not a load: it runs in
 // parallel with the other files).
-import http from 'node:http'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { RUNTIMES, startBento } from '../support/bento.ts'
+import { fresh, RUNTIMES, startBento } from '../support/bento.ts'
 
 const cwd = fileURLToPath(new URL('../fixtures/slow/', import.meta.url))
 
@@ -54,28 +53,6 @@ function open(port: number, kind: 'silent' | 'headers' | 'body'): Slow {
   return slow
 }
 
-function post(port: number, path: string, data: unknown) {
-  return new Promise<{ status: number; ms: number }>((resolve, reject) => {
-    const started = performance.now()
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/json', connection: 'close' },
-      },
-      (res) => {
-        res.resume()
-        res.on('end', () => resolve({ status: res.statusCode!, ms: performance.now() - started }))
-      }
-    )
-    req.on('error', reject)
-    req.end(JSON.stringify(data))
-  })
-}
-
 describe.each(RUNTIMES)('slow clients on %s', (runtime) => {
   it('do not starve a normal request, and trickled bodies time out', async () => {
     const bento = startBento(
@@ -93,7 +70,7 @@ describe.each(RUNTIMES)('slow clients on %s', (runtime) => {
       await Promise.all(slow.map((s) => s.opened))
       const normal: number[] = []
       for (let i = 0; i < 10; i++) {
-        const { status, ms } = await post(port, '/quick/greet', { name: `n${i}` })
+        const { status, ms } = await fresh(port, 'POST', '/quick/greet', { name: `n${i}` })
         expect(status).toBe(200)
         normal.push(ms)
       }

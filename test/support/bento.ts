@@ -1,6 +1,7 @@
 // Runs the built `bento` CLI as a user would, under Node, Bun or Deno, in its own process group;
 // reads the URL it prints, and ends it (and every worker it started) when the test is done.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
 
@@ -142,4 +143,36 @@ export async function postJson(
     // Not JSON: keep the text.
   }
   return { status: response.status, body, headers: response.headers }
+}
+
+/**
+ * One request on a connection of its own (`connection: close`), so that successive ones reach
+ * different workers; JSON when `data` is given. Resolves with the status, the body and how many
+ * milliseconds the exchange took; rejects on a connection error.
+ * @example
+ * const { status, body } = await fresh(port, 'POST', '/greet', { name: 'Ada' })
+ */
+export function fresh(
+  port: number,
+  method: string,
+  path: string,
+  data?: unknown
+): Promise<{ status: number; body: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const headers: Record<string, string> = { connection: 'close' }
+    if (data !== undefined) headers['content-type'] = 'application/json'
+    const req = request({ host: '127.0.0.1', port, method, path, agent: false, headers }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        body += chunk
+      })
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, body, ms: performance.now() - started })
+      )
+    })
+    req.on('error', reject)
+    req.end(data === undefined ? undefined : JSON.stringify(data))
+  })
 }

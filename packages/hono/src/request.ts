@@ -128,6 +128,18 @@ const DEFAULT_MAX_DEPTH = 128
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
+// A body as text: a byte that is not UTF-8 is the client's error (400), never a silent U+FFFD.
+function utf8Body(bytes: ArrayBuffer | Uint8Array, what: string): string {
+  try {
+    return strictUtf8.decode(bytes)
+  } catch {
+    throw invalidInput(
+      [{ path: '', message: 'the body is not valid UTF-8' }],
+      `invalid ${what}: not UTF-8`
+    )
+  }
+}
+
 /**
  * Parses a JSON body: UTF-8 as RFC 8259 requires (a byte that is not gets a 400, never a silent
  * U+FFFD), nested at most `maxDepth` deep. Empty is `undefined`.
@@ -135,15 +147,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
  * parseJson(new TextEncoder().encode('{"a":1}'), 128) // { a: 1 }
  */
 export function parseJson(bytes: ArrayBuffer | Uint8Array, maxDepth: number): unknown {
-  let text: string
-  try {
-    text = strictUtf8.decode(bytes)
-  } catch {
-    throw invalidInput(
-      [{ path: '', message: 'the body is not valid UTF-8' }],
-      'invalid JSON: not UTF-8'
-    )
-  }
+  const text = utf8Body(bytes, 'JSON')
   if (text === '') return undefined
   // Two characters per level at least: a shorter body can't be too deep, and skips the scan.
   if (text.length > 2 * maxDepth && tooDeep(text, maxDepth)) {
@@ -185,16 +189,7 @@ function parseForm(
   contentType: string
 ): Promise<unknown> | unknown {
   if (!contentType.toLowerCase().startsWith('multipart/')) {
-    let text: string
-    try {
-      text = strictUtf8.decode(body)
-    } catch {
-      throw invalidInput(
-        [{ path: '', message: 'the body is not valid UTF-8' }],
-        'invalid form data: not UTF-8'
-      )
-    }
-    return urlEncoded(text, 'form data')
+    return urlEncoded(utf8Body(body, 'form data'), 'form data')
   }
   const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
   const end = boundary && `--${boundary[1] ?? boundary[2]}--`
