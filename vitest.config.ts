@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config'
+import { useScratch } from './scripts/test-scratch.ts'
 import LongestFirst from './scripts/test-sequencer.ts'
+
+useScratch()
 
 // One runner for the whole repo: each package is a project, so `vitest run` at the root runs every
 // test and prints one summary, and `vitest run --project core` runs one package.

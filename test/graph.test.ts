@@ -13,7 +13,7 @@ import { client } from 'bento/client'
 import { describe, expect, it } from 'vitest'
 import type search from './fixtures/graph/service.ts'
 import type { embedder } from './fixtures/graph/service.ts'
-import { RUNTIMES, repoRoot, startBento } from './support/bento.ts'
+import { type Bento, RUNTIMES, repoRoot, startBento } from './support/bento.ts'
 
 const cwd = fileURLToPath(new URL('./fixtures/graph/', import.meta.url))
 const serveArgs = ['serve', 'service.ts', '--port', '0', '--host', '127.0.0.1']
@@ -81,9 +81,19 @@ async function get(url: string, path: string, signal?: AbortSignal): Promise<Ans
 }
 
 describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
+  // The first three tests share one graph, in this order (the third SIGKILLs a worker, then stops
+  // the graph); a test run alone starts it.
+  let graph: Promise<{ bento: Bento; url: string }> | undefined
+  const sharedGraph = () => {
+    graph ??= (async () => {
+      const bento = startBento(runtime, serveArgs, { cwd, shared: true })
+      return { bento, url: await bento.url(60_000) }
+    })()
+    return graph
+  }
+
   it('serves search in front of embedder, each with its own workers, on private sockets', async () => {
-    const bento = startBento(runtime, serveArgs, { cwd })
-    const url = await bento.url(60_000)
+    const { bento, url } = await sharedGraph()
     // The dependency started first, on its own sockets, in a directory only this user enters.
     const dir = (await bento.waitFor(/private Unix sockets in (\S+)/))[1]!
     expect(bento.output.indexOf('embedder')).toBeLessThan(bento.output.indexOf(`at ${url}`))
@@ -148,15 +158,10 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
     expect(metrics).toMatch(
       /^bento_dependency_call_duration_seconds_count\{service="search",dependency="embedder",api="embed"\} [1-9]/m
     )
-
-    expect((await bento.stop()).code).toBe(0)
-    // The sockets' directory goes with the graph.
-    expect(existsSync(dir)).toBe(false)
   })
 
   it('spreads the calls of 2 keep-alive clients over both workers of the dependency', async () => {
-    const bento = startBento(runtime, serveArgs, { cwd })
-    const url = await bento.url(60_000)
+    const { url } = await sharedGraph()
     const agents = [1, 2].map(() => new Agent({ keepAlive: true, maxSockets: 1 }))
     const byWorker = new Map<number, number>()
     const calls = 60
@@ -179,12 +184,11 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
       ).toBeGreaterThanOrEqual(0.4)
       expect(share).toBeLessThanOrEqual(0.6)
     }
-    expect((await bento.stop()).code).toBe(0)
   })
 
-  it('loses no caller request when a dependency worker is SIGKILLed under load', async () => {
-    const bento = startBento(runtime, serveArgs, { cwd })
-    const url = await bento.url(60_000)
+  it('loses no caller request when a dependency worker is SIGKILLed under load, and stops clean', async () => {
+    const { bento, url } = await sharedGraph()
+    const dir = (await bento.waitFor(/private Unix sockets in (\S+)/))[1]!
     const first = await post(url, '/search', { q: 'who' })
     const victim = first.body.pid as number
     const answers: Answer[] = []
@@ -214,6 +218,8 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
     // The supervisor brought the worker back.
     await bento.waitFor(/embedder worker \d: warn: pid \d+ was killed by SIGKILL[^\n]*restarting/)
     expect((await bento.stop()).code).toBe(0)
+    // The sockets' directory goes with the graph.
+    expect(existsSync(dir)).toBe(false)
   })
 
   it('gives the dependency no more than the caller has left, and cancels it with the caller', async () => {

@@ -57,11 +57,15 @@ describe.each(RUNTIMES)('search-pipeline on %s', (runtime) => {
     )
     expect((await bento.stop()).code).toBe(0)
   })
+})
 
+// The GPU variant's pinning is the plan's and the supervisor's, the same on every runtime (and
+// test/graph-gpu.test.ts checks it per runtime): here it runs once, as this file runs alone.
+describe('search-pipeline, GPU variant', () => {
   it('pins each model worker to its own GPU in the GPU variant (fake NVML)', async () => {
     const { library } = buildFakeNvml()
     const env = { BENTO_NVML_LIBRARY: library, FAKE_NVML_DEVICES: '2' }
-    const info = startBento(runtime, ['info', 'gpu.ts', '--json'], { cwd, env })
+    const info = startBento('node', ['info', 'gpu.ts', '--json'], { cwd, env })
     expect((await info.exited).code).toBe(0)
     const plan = JSON.parse(info.output.slice(info.output.indexOf('{')))
     const pools = Object.fromEntries(
@@ -74,7 +78,7 @@ describe.each(RUNTIMES)('search-pipeline on %s', (runtime) => {
     expect(pools.classifier).toEqual([[gpu(0)], [gpu(1)]])
     expect(pools.search.every((gpus: string[]) => gpus.length === 0)).toBe(true)
 
-    const bento = startBento(runtime, [...serve, 'gpu.ts'], { cwd, env })
+    const bento = startBento('node', [...serve, 'gpu.ts'], { cwd, env })
     const url = await bento.url(90_000)
     await bento.waitFor(/\[classifier 2\] worker 2 owns GPU-fa4e0000-0000-4000-8000-000000000001/)
     const devices = new Map<number, string>()

@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
-import { afterEach } from 'vitest'
+import { afterAll, afterEach } from 'vitest'
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 export const cliBin = `${repoRoot}packages/cli/dist/bin.js`
@@ -20,9 +20,14 @@ export const runtimeCommand: Record<RuntimeName, string[]> = {
   deno: [`${repoRoot}node_modules/deno/deno`, 'run', '--allow-all'],
 }
 
+// What is still running when a test ends is ended with it; a `shared` one, with its file.
 const live = new Set<Bento>()
+const shared = new Set<Bento>()
 afterEach(async () => {
-  await Promise.all([...live].map((bento) => bento.kill()))
+  await Promise.all([...live].filter((bento) => !shared.has(bento)).map((bento) => bento.kill()))
+})
+afterAll(async () => {
+  await Promise.all([...shared].map((bento) => bento.kill()))
 })
 
 /** A running `bento` command. */
@@ -32,8 +37,14 @@ export class Bento {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   private waiters: Array<() => void> = []
 
-  /** Runs `command` (an executable and its arguments) in its own process group. */
-  constructor(command: string[], options: { cwd: string; env?: Record<string, string> }) {
+  /**
+   * Runs `command` (an executable and its arguments) in its own process group; `shared` keeps it
+   * for the next tests of the file (it is ended after the last) instead of ending it with the test.
+   */
+  constructor(
+    command: string[],
+    options: { cwd: string; env?: Record<string, string>; shared?: boolean }
+  ) {
     const [executable, ...rest] = command
     this.child = spawn(executable!, rest, {
       cwd: options.cwd,
@@ -42,6 +53,7 @@ export class Bento {
       env: { ...process.env, NO_COLOR: '1', ...options.env },
     })
     live.add(this)
+    if (options.shared) shared.add(this)
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       stream.setEncoding('utf8')
       stream.on('data', (text: string) => {
@@ -53,6 +65,7 @@ export class Bento {
       this.child.once('exit', (code, signal) => {
         setTimeout(() => {
           live.delete(this)
+          shared.delete(this)
           for (const wake of this.waiters.splice(0)) wake()
           resolve({ code, signal })
         }, 50)
@@ -115,7 +128,7 @@ export class Bento {
 export function startBento(
   runtime: RuntimeName,
   args: string[],
-  options: { cwd: string; env?: Record<string, string> }
+  options: { cwd: string; env?: Record<string, string>; shared?: boolean }
 ): Bento {
   return new Bento([...runtimeCommand[runtime], cliBin, ...args], options)
 }

@@ -2,7 +2,6 @@
 // well-kept parser rather than hand-written code).
 import { createRequire } from 'node:module'
 import { Command, CommanderError, Option } from 'commander'
-import { build } from './commands/build.ts'
 import { dev } from './commands/dev.ts'
 import { info } from './commands/info.ts'
 import { serve } from './commands/serve.ts'
@@ -168,6 +167,9 @@ function program(io: CliIo): Command {
     .addOption(new Option('-p, --port <port>', 'the port each pod serves on').default('3000'))
     .option('--json', 'print what was written as one JSON object')
     .action(async (entry: string | undefined, o) => {
+      // Loaded when used: its YAML writer and build steps are a tenth of every other command's
+      // start-up on Node.
+      const { build } = await import('./commands/build.ts')
       await build(
         entry,
         {

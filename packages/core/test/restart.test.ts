@@ -8,6 +8,7 @@ import {
   get,
   info,
   launchSupervisor,
+  RUNTIMES,
   startSupervisor,
   TARGETS,
 } from './harness.ts'
@@ -33,25 +34,6 @@ describe.each(TARGETS)('%s', (target) => {
     expect(alive(before.get(2)!.pid)).toBe(true)
     // onDeployment belongs to the deployment, not to each worker start.
     expect(proc.lines.filter((line) => /onDeployment ran/.test(line))).toHaveLength(1)
-  })
-
-  it('ends with a non-zero code and the worker error after a crash loop', async () => {
-    const proc = launchSupervisor(target, {
-      env: { CRASH_ON_STARTUP: 'model file is corrupt' },
-      restart: { maxRestarts: 2, backoff: { initial: 0.01, max: 0.04 } },
-    })
-    const { code } = await proc.exited
-    expect(code).toBe(1)
-    expect(proc.output).toMatch(
-      /worker \d exited 3 times within 60 s before it was ready or within restart\.minUptime \(1 s\) of it \(restart\.maxRestarts is 2\); its last error: model file is corrupt \(worker \d\)/
-    )
-    // It was restarted with backoff before giving up, and never reported ready.
-    expect(proc.output).toMatch(/restarting in \d+ ms/)
-    expect(proc.output).not.toMatch(/TEST READY/)
-    // Nothing is left behind.
-    const pids = [...proc.output.matchAll(/worker started pid=(\d+)/g)].map((m) => Number(m[1]))
-    expect(pids.length).toBeGreaterThanOrEqual(3)
-    expect(await eventually(() => pids.every((pid) => !alive(pid)), 2000)).toBe(true)
   })
 
   it('always restarts a worker that served and was then killed, and never stops the service for it', async () => {
@@ -92,6 +74,29 @@ describe.each(TARGETS)('%s', (target) => {
     expect(proc.output).not.toMatch(/exited \d+ times within/)
     proc.signal('SIGTERM')
     expect((await proc.exited).code).toBe(0)
+  })
+})
+
+// When the service stops is the supervisor's decision, whatever the port sharing: these run once
+// per runtime (each runtime reports a worker's exit its own way), not again for node/shared-socket.
+describe.each(RUNTIMES)('%s', (target) => {
+  it('ends with a non-zero code and the worker error after a crash loop', async () => {
+    const proc = launchSupervisor(target, {
+      env: { CRASH_ON_STARTUP: 'model file is corrupt' },
+      restart: { maxRestarts: 2, backoff: { initial: 0.01, max: 0.04 } },
+    })
+    const { code } = await proc.exited
+    expect(code).toBe(1)
+    expect(proc.output).toMatch(
+      /worker \d exited 3 times within 60 s before it was ready or within restart\.minUptime \(1 s\) of it \(restart\.maxRestarts is 2\); its last error: model file is corrupt \(worker \d\)/
+    )
+    // It was restarted with backoff before giving up, and never reported ready.
+    expect(proc.output).toMatch(/restarting in \d+ ms/)
+    expect(proc.output).not.toMatch(/TEST READY/)
+    // Nothing is left behind.
+    const pids = [...proc.output.matchAll(/worker started pid=(\d+)/g)].map((m) => Number(m[1]))
+    expect(pids.length).toBeGreaterThanOrEqual(3)
+    expect(await eventually(() => pids.every((pid) => !alive(pid)), 2000)).toBe(true)
   })
 
   it('still stops the service when a ready worker keeps exiting by itself before serving', async () => {

@@ -95,6 +95,32 @@ describe('copyDependencies', () => {
       expect(existsSync(join(bin, gone))).toBe(false)
   })
 
+  it('leaves out what nothing runs (declarations, source maps, documents) and every dot-file', () => {
+    pkg('project', { dependencies: { lib: '1' } })
+    pkg('project/node_modules/lib', { name: 'lib', version: '1.0.0' })
+    const kept = ['index.js', 'index.cjs', 'esm/index.mjs', 'src/index.ts', 'LICENSE.md', 'NOTICE']
+    const left = [
+      'index.d.ts',
+      'index.d.cts',
+      'esm/index.d.mts',
+      'index.js.map',
+      'esm/index.mjs.map',
+      'index.d.ts.map',
+      'README.md',
+      'docs/guide.markdown',
+      '.npmrc',
+      '.env.production',
+      '.git/config',
+    ]
+    for (const path of [...kept, ...left]) file(`project/node_modules/lib/${path}`, 'x')
+
+    copyDependencies([join(dir, 'project')], join(dir, 'out'))
+    const lib = join(dir, 'out/node_modules/lib')
+    for (const path of [...kept, 'package.json'])
+      expect(existsSync(join(lib, path)), path).toBe(true)
+    for (const path of left) expect(existsSync(join(lib, path)), path).toBe(false)
+  })
+
   it('refuses a dependency that is not installed, saying to install first', () => {
     pkg('project', { name: 'project', dependencies: { missing: '1' } })
     expect(() => copyDependencies([join(dir, 'project')], join(dir, 'out'))).toThrow(CliError)

@@ -32,6 +32,19 @@ const FOREIGN = new Set(['darwin', 'win32', 'win', 'windows', 'freebsd', 'openbs
 const FOREIGN_PREFIX =
   /^(darwin|win32|freebsd|openbsd|android|linux-(arm|ia32|ppc|s390|riscv|loong)|linuxmusl)/
 
+// What nothing runs: type declarations, source maps and documents, for editors and readers (two
+// thirds of the files an install holds; OpenTelemetry ships three builds, each with maps and
+// declarations). Licence texts stay, whatever their extension.
+const NOT_RUN = /\.(d\.[cm]?ts|[cm]?[jt]s\.map|css\.map|md|markdown)$/i
+const LICENCE = /^(licen[cs]e|notice|copying)/i
+
+// Whether a file or folder of a dependency belongs in an image: not what NOT_RUN names, and no
+// dot-file, which is for the package's authors (`.git`, `.npmrc`, `.env`: possibly secret).
+function runTimeFile(name: string): boolean {
+  if (name.startsWith('.')) return false
+  return !NOT_RUN.test(name) || LICENCE.test(name)
+}
+
 /**
  * Copies the production dependencies of `roots` (package folders) into `app/node_modules`, and
  * returns what was copied.
@@ -103,7 +116,8 @@ function read(dir: string): Manifest {
   return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest
 }
 
-// An installed package is copied whole (less its own node_modules and other systems' binaries);
+// An installed package is copied whole (less its own node_modules, other systems' binaries and
+// what `runTimeFile` leaves out);
 // a workspace package (not under a node_modules) as it would be published: package.json, its
 // `files`, and its Node-API binary for linux-x64 when one was built beside it.
 function copyPackage(source: string, target: string, pkg: Manifest): void {
@@ -114,6 +128,7 @@ function copyPackage(source: string, target: string, pkg: Manifest): void {
     const parts = rel.split(sep)
     if (parts[0] === 'node_modules') return false
     const name = basename(path)
+    if (!runTimeFile(name)) return false
     if (FOREIGN.has(name) || FOREIGN_PREFIX.test(name)) return false
     const parent = parts.at(-2)
     return !(parent === 'linux' && ['arm64', 'arm', 'ia32', 'ppc64', 's390x'].includes(name))
@@ -123,7 +138,7 @@ function copyPackage(source: string, target: string, pkg: Manifest): void {
     return
   }
   cpSync(join(source, 'package.json'), join(target, 'package.json'))
-  const extra = ['README.md', 'LICENSE']
+  const extra = ['LICENSE']
   if (pkg.napi?.binaryName) extra.push(`${pkg.napi.binaryName}.linux-x64-gnu.node`)
   for (const entry of [...pkg.files, ...extra]) {
     const from = join(source, entry)
