@@ -40,6 +40,11 @@ export const VARS = {
   accessLog: 'BENTO_ACCESS_LOG',
   /** `json` or `pretty`, as the supervisor logs: how access lines are written. */
   logFormat: 'BENTO_LOG_FORMAT',
+  /**
+   * The random prefix of a worker's line that is already a JSON log entry (its access lines), for
+   * the supervisor to pass through; workers only learn it from their environment.
+   */
+  logMark: 'BENTO_LOG_MARK',
   /** Which service of the entry's graph a worker serves, when not the entry's own. */
   service: 'BENTO_SERVICE',
   /** The dependencies bento serves here, by name, comma-separated: calls wait for their workers. */

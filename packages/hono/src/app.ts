@@ -118,6 +118,7 @@ interface ApiPlan {
   /** `traffic.timeout` in seconds. */
   timeout: number
   bodyLimit: number
+  maxFormFields: number
   maxDepth: number
   how: ErrorHandling
   checkOutput: ((output: unknown) => Promise<unknown>) | undefined
@@ -138,14 +139,15 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
     metrics,
     dispatch: createDispatch(api, metrics, traced),
     timeout: state.service.settings.traffic.timeout,
-    bodyLimit: settings.bodyLimit,
+    bodyLimit: settings.bodyLimit ?? state.service.settings.http.bodyLimit,
+    maxFormFields: state.service.settings.http.maxFormFields,
     maxDepth: settings.maxJsonDepth,
     how: { dev: settings.dev, api: api.name, onError: settings.onError },
     checkOutput: settings.dev && api.output !== undefined ? outputChecker(api) : undefined,
   }
   const { lifecycle, limiter } = state
   const svc = state.service
-  const { timeout, bodyLimit, maxDepth, how } = plan
+  const { timeout, bodyLimit, maxFormFields, maxDepth, how } = plan
   const schema = api.input?.['~standard']
   const batchable = api.batchable === true
   // One async function per request (no helper awaited in between): on a fast handler the
@@ -168,7 +170,7 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
       if (refused !== undefined) throw refused
       let input: unknown
       try {
-        input = readInput(c, api.method, bodyLimit, maxDepth)
+        input = readInput(c, api.method, { bodyLimit, maxDepth, maxFormFields })
         // A body still arriving is bounded by the request's timeout: a client trickling it in
         // gets 408 rather than holding the worker for as long as it likes.
         if (input instanceof Promise) {

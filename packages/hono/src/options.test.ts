@@ -11,7 +11,9 @@ describe('resolveOptions', () => {
     delete process.env.NODE_ENV
     delete process.env.BENTO_ENV
     expect(resolveOptions()).toMatchObject({
-      bodyLimit: DEFAULT_OPTIONS.bodyLimit,
+      // The service's own http.bodyLimit applies.
+      bodyLimit: undefined,
+      maxJsonDepth: DEFAULT_OPTIONS.maxJsonDepth,
       dev: false,
       docs: true,
       metrics: true,
@@ -19,7 +21,7 @@ describe('resolveOptions', () => {
       basePath: undefined,
       openapi: { version: '0.0.0' },
     })
-    expect(DEFAULT_OPTIONS.bodyLimit).toBe(10 * 1024 * 1024)
+    expect(DEFAULT_OPTIONS.maxJsonDepth).toBe(128)
   })
 
   it('turns development mode on from NODE_ENV or BENTO_ENV', () => {

@@ -18,7 +18,7 @@ export type JsonSchema = Record<string, unknown>
 export interface ToHonoOptions {
   /**
    * Largest request body accepted, in bytes or as a size such as `'10Mi'`; bigger bodies get `413`
-   * before they are read. Default 10 MiB.
+   * before they are read. Default: the service's `http.bodyLimit` (10 MiB unless it sets one).
    */
   bodyLimit?: number | string
   /** JSON bodies nested deeper than this get `400` before any handler sees them. Default 128. */
@@ -66,7 +66,8 @@ export interface ToHonoOptions {
 
 /** The options with every default applied. */
 export interface ResolvedOptions {
-  bodyLimit: number
+  /** `undefined`: the service's own `http.bodyLimit`. */
+  bodyLimit: number | undefined
   maxJsonDepth: number
   dev: boolean
   docs: boolean
@@ -82,12 +83,12 @@ export interface ResolvedOptions {
 }
 
 /**
- * The defaults of `toHono`'s options, in one place.
+ * The defaults of `toHono`'s options, in one place (the body limit is the service's own,
+ * `http.bodyLimit`, whose default is @bento/core's).
  * @example
- * DEFAULT_OPTIONS.bodyLimit // 10485760 (10 MiB)
+ * DEFAULT_OPTIONS.maxJsonDepth // 128
  */
 export const DEFAULT_OPTIONS = {
-  bodyLimit: 10 * 2 ** 20,
   maxJsonDepth: 128,
   docs: true,
   metrics: true,
@@ -101,9 +102,8 @@ export const DEFAULT_OPTIONS = {
  * const { bodyLimit } = resolveOptions({ bodyLimit: '1Mi' }) // 1048576
  */
 export function resolveOptions(options: ToHonoOptions = {}): ResolvedOptions {
-  const bodyLimit =
-    options.bodyLimit === undefined ? DEFAULT_OPTIONS.bodyLimit : parseBytes(options.bodyLimit)
-  if (bodyLimit === undefined || !(bodyLimit >= 0)) {
+  const bodyLimit = options.bodyLimit === undefined ? undefined : parseBytes(options.bodyLimit)
+  if (options.bodyLimit !== undefined && !(bodyLimit !== undefined && bodyLimit >= 0)) {
     throw new TypeError(
       `toHono: bodyLimit must be a number of bytes or a size such as "10Mi", got ${String(options.bodyLimit)}`
     )

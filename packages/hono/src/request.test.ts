@@ -146,4 +146,29 @@ describe('refusedRequest', () => {
     expect(refusedRequest(new Headers({ host: '127.0.0.1:3000' }))).toBeUndefined()
     expect(refusedRequest(new Headers())).toBeUndefined()
   })
+
+  it('refuses more than one Content-Length, equal or not, and closes the connection', () => {
+    for (const lengths of [
+      ['2', '2'],
+      ['14', '3'],
+    ]) {
+      const headers = new Headers(lengths.map((n): [string, string] => ['content-length', n]))
+      const refused = refusedRequest(headers)
+      expect(refused?.status, lengths.join()).toBe(400)
+      expect(refused?.message).toBe(
+        'the request has more than one Content-Length header; send exactly one'
+      )
+      expect(refused?.headers).toEqual({ connection: 'close' })
+    }
+    expect(refusedRequest(new Headers({ 'content-length': '2' }))).toBeUndefined()
+  })
+
+  it('refuses Content-Length beside Transfer-Encoding', () => {
+    const refused = refusedRequest(
+      new Headers({ 'content-length': '14', 'transfer-encoding': 'chunked' })
+    )
+    expect(refused?.status).toBe(400)
+    expect(refused?.message).toMatch(/both Content-Length and Transfer-Encoding/)
+    expect(refusedRequest(new Headers({ 'transfer-encoding': 'chunked' }))).toBeUndefined()
+  })
 })

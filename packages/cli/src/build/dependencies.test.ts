@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CliError } from '../errors.ts'
-import { copyDependencies } from './dependencies.ts'
+import { copyDependencies, pinManifests } from './dependencies.ts'
 
 let dir: string
 beforeEach(() => {
@@ -119,6 +119,30 @@ describe('copyDependencies', () => {
     for (const path of [...kept, 'package.json'])
       expect(existsSync(join(lib, path)), path).toBe(true)
     for (const path of left) expect(existsSync(join(lib, path)), path).toBe(false)
+  })
+
+  it("gives the app's package.json the versions copied in place of workspace: and file: ranges", () => {
+    pkg('out', {
+      name: 'app',
+      dependencies: { w: 'workspace:*', f: 'file:../f', zod: '4.6.7', missing: 'workspace:*' },
+      devDependencies: { vitest: 'workspace:*' },
+    })
+    pinManifests(
+      join(dir, 'out'),
+      ['.'],
+      [
+        { name: 'w', version: '0.3.0', path: 'node_modules/w' },
+        { name: 'f', version: '1.2.3', path: 'node_modules/f' },
+        { name: 'zod', version: '4.6.7', path: 'node_modules/zod' },
+        { name: 'w', version: '9.9.9', path: 'node_modules/x/node_modules/w' },
+      ]
+    )
+    const manifest = JSON.parse(readFileSync(join(dir, 'out/package.json'), 'utf8'))
+    expect(manifest).toEqual({
+      name: 'app',
+      // A range with nothing copied for it stays, so the mismatch shows.
+      dependencies: { w: '0.3.0', f: '1.2.3', zod: '4.6.7', missing: 'workspace:*' },
+    })
   })
 
   it('refuses a dependency that is not installed, saying to install first', () => {

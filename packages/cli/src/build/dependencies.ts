@@ -3,7 +3,7 @@
 // time (`dependencies`, installed `optionalDependencies` and `peerDependencies`), recursively,
 // found from each package's real location (pnpm's links followed), placed at the top when the
 // name is free there and nested under the package that needs another version otherwise.
-import { cpSync, existsSync, readFileSync, realpathSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative, sep } from 'node:path'
 import { CliError } from '../errors.ts'
 
@@ -88,6 +88,38 @@ export function copyDependencies(roots: string[], app: string): CopiedPackage[] 
     }
   }
   return copied
+}
+
+// A range that names a place on this machine rather than a version.
+const LOCAL_RANGE = /^(workspace|file|link|portal):/
+
+/**
+ * Rewrites the `package.json` of each source package copied into `app` (`packages`, relative to
+ * it) to name what the image holds: a `workspace:`, `file:` or `link:` range becomes the version
+ * copied, and `devDependencies`, which the image does not have, go.
+ * @example
+ * pinManifests('/tmp/build/app', ['.'], copyDependencies(roots, '/tmp/build/app'))
+ */
+export function pinManifests(app: string, packages: string[], copied: CopiedPackage[]): void {
+  const versions = new Map(
+    copied
+      .filter((p) => p.path === join('node_modules', p.name))
+      .map((p): [string, string] => [p.name, p.version])
+  )
+  for (const dir of packages) {
+    const file = join(app, dir, 'package.json')
+    if (!existsSync(file)) continue
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
+      const ranges = manifest[field] as Record<string, string> | undefined
+      for (const [name, range] of Object.entries(ranges ?? {})) {
+        const version = versions.get(name)
+        if (LOCAL_RANGE.test(range) && version !== undefined) ranges![name] = version
+      }
+    }
+    delete manifest.devDependencies
+    writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`)
+  }
 }
 
 // The package Node would load for `name` from the output folder `at`, among those placed so far.

@@ -49,6 +49,55 @@ describe('copySources', () => {
     })
   })
 
+  it('leaves out what .gitignore lists, every dot-file whatever it says, and says why', async () => {
+    write('p/package.json', '{ "type": "module" }')
+    write('p/service.ts', 'export const x = 1\n')
+    write('p/.gitignore', 'server.key\nsecrets.json\nlogs/\n!.env\n')
+    write('p/server.key', 'PRIVATE KEY')
+    write('p/secrets.json', '{"token":"s3cret"}')
+    write('p/config/secrets.json', 'nested: git matches a name at any depth')
+    write('p/logs/today.log', 'x')
+    write('p/.env', 'TOKEN=s3cret')
+    write('p/.npmrc', '//registry.npmjs.org/:_authToken=npm_s3cret')
+    write('p/.git/config', '[remote "origin"]\n\turl = https://user:pass@example.com/r.git')
+    write('p/model/weights.bin', 'w')
+    const built = await copySources(join(dir, 'p/service.ts'), join(dir, 'app'), join(dir, 'app'))
+    for (const kept of ['service.ts', 'package.json', 'model/weights.bin']) {
+      expect(existsSync(join(dir, 'app', kept)), kept).toBe(true)
+    }
+    const left = ['server.key', 'secrets.json', 'config/secrets.json', 'logs', '.env', '.npmrc']
+    for (const gone of [...left, '.git', '.gitignore']) {
+      expect(existsSync(join(dir, 'app', gone)), gone).toBe(false)
+    }
+    const why = Object.fromEntries(built.leftOut.map((l) => [l.path, l.reason]))
+    expect(why).toMatchObject({
+      'server.key': 'listed in .gitignore',
+      'secrets.json': 'listed in .gitignore',
+      'config/secrets.json': 'listed in .gitignore',
+      logs: 'listed in .gitignore',
+      '.env': expect.stringMatching(/dot-file .*never copied/),
+      '.git': expect.stringMatching(/dot-file/),
+    })
+  })
+
+  it('reads .dockerignore over .gitignore, anchored at the folder as Docker reads it', async () => {
+    write('p/package.json', '{ "type": "module" }')
+    write('p/service.ts', 'export const x = 1\n')
+    write('p/.gitignore', 'model/\n')
+    write('p/.dockerignore', '# only the top one\nsecrets.json\n**/*.pem\n')
+    write('p/model/weights.bin', 'w')
+    write('p/secrets.json', 's')
+    write('p/config/secrets.json', 'c')
+    write('p/certs/deep/server.pem', 'p')
+    const built = await copySources(join(dir, 'p/service.ts'), join(dir, 'app'), join(dir, 'app'))
+    expect(existsSync(join(dir, 'app/model/weights.bin'))).toBe(true)
+    expect(existsSync(join(dir, 'app/config/secrets.json'))).toBe(true)
+    expect(existsSync(join(dir, 'app/secrets.json'))).toBe(false)
+    expect(existsSync(join(dir, 'app/certs/deep/server.pem'))).toBe(false)
+    const docker = built.leftOut.filter((l) => l.reason === 'listed in .dockerignore')
+    expect(docker.map((l) => l.path).sort()).toEqual(['certs/deep/server.pem', 'secrets.json'])
+  })
+
   it('names the file and the fix when the entry does not compile', async () => {
     write('p/package.json', '{}')
     write('p/service.ts', 'export const = 1\n')

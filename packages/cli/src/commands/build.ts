@@ -11,9 +11,9 @@ import { basename, dirname, extname, join, relative, resolve } from 'node:path'
 import { describeExport, findExport, layoutGraph } from '@bento/core/serve'
 import { stringify } from 'yaml'
 import { type BuildRuntime, containerfile } from '../build/containerfile.ts'
-import { type CopiedPackage, copyDependencies } from '../build/dependencies.ts'
+import { type CopiedPackage, copyDependencies, pinManifests } from '../build/dependencies.ts'
 import { kubeName, manifests } from '../build/manifests.ts'
-import { copySources } from '../build/sources.ts'
+import { copySources, type LeftOut } from '../build/sources.ts'
 import { resolveEntry } from '../entry.ts'
 import { CliError } from '../errors.ts'
 import { importModule } from '../load.ts'
@@ -46,6 +46,8 @@ export interface BuildResult {
   /** The package folders of the service's own code, relative to the app folder. */
   sources: string[]
   dependencies: CopiedPackage[]
+  /** What was not copied from the service's own folders (ignore files, dot-files), and why. */
+  leftOut: LeftOut[]
   /** Every service deployed, with its manifest file and the kinds in it. */
   services: { name: string; file: string; kinds: string[] }[]
   kustomization: string
@@ -82,6 +84,7 @@ export async function build(
   const target = options.runtime === 'node' ? 'node20' : 'esnext'
   const sources = await copySources(file, app, out, target)
   const dependencies = copyDependencies(sources.roots, app)
+  pinManifests(app, sources.packages, dependencies)
   if (!dependencies.some((d) => d.path === join('node_modules', 'bento'))) {
     throw new CliError(
       `${relative(cwd, file)}'s package does not depend on bento, which the image runs`,
@@ -125,6 +128,7 @@ export async function build(
     containerfile: join(out, 'Containerfile'),
     sources: sources.packages,
     dependencies,
+    leftOut: sources.leftOut,
     services: written.services.map((s) => ({
       name: s.service,
       file: join('k8s', s.file),
@@ -145,6 +149,11 @@ export async function build(
     `  Containerfile   ${gpu ? 'CUDA base, ' : ''}${options.base ?? 'official image'}, runs ${sources.entry}`
   )
   for (const s of result.services) print(`  ${s.file.padEnd(15)} ${s.name}: ${s.kinds.join(', ')}`)
+  if (sources.leftOut.length > 0) {
+    const names = sources.leftOut.slice(0, 6).map((l) => l.path)
+    const more = sources.leftOut.length > 6 ? `, and ${sources.leftOut.length - 6} more` : ''
+    print(`  left out        ${names.join(', ')}${more} (ignore files, dot-files; --json says why)`)
+  }
   for (const warning of written.warnings) print(`warning ${warning}`)
   print(`\n  podman build -t ${image} ${where}   # or docker build`)
   print(`  kubectl apply -k ${where}/k8s`)

@@ -5,6 +5,7 @@ export const DEFAULTS = {
   workersPerResource: 1,
   multiThreaded: false,
   traffic: { timeout: 60 },
+  http: { bodyLimit: 10 * 2 ** 20, maxFormFields: 1000 },
   restart: {
     minUptime: 1,
     maxRestarts: 5,

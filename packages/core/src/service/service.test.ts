@@ -41,6 +41,7 @@ describe('service(): defaults', () => {
         maxConcurrency: undefined,
         maxQueue: undefined,
       },
+      http: { bodyLimit: 10 * 2 ** 20, maxFormFields: 1000 },
       envs: {},
       restart: { ...DEFAULTS.restart },
       drainTimeout: DEFAULTS.drainTimeout,
@@ -81,8 +82,10 @@ describe('service(): defaults', () => {
       workerMemory: '512Mi',
       maxMemory: '1.5Gi',
       traffic: { maxConcurrency: 4 },
+      http: { bodyLimit: '50Mi', maxFormFields: 20 },
       restart: { maxRestarts: 0, backoff: { max: 5 } },
     })
+    expect(s.settings.http).toEqual({ bodyLimit: 50 * 2 ** 20, maxFormFields: 20 })
     expect(s.settings.resources).toEqual({ cpu: 0.5, memory: 2 ** 31, gpu: 0.25 })
     expect(s.settings.workerMemory).toBe(2 ** 29)
     expect(s.settings.maxMemory).toBe(1.5 * 2 ** 30)
@@ -146,6 +149,10 @@ describe('service(): every bad value names the field and the fix', () => {
     ['traffic.maxConcurrency', { traffic: { maxConcurrency: 2.5 } }, 'maxConcurrency: 8'],
     ['traffic.maxQueue', { traffic: { maxConcurrency: 2, maxQueue: -1 } }, 'maxQueue: 16'],
     ['traffic.maxQueue', { traffic: { maxQueue: 4 } }, 'set maxConcurrency too'],
+    ['http.bodyLimit', { http: { bodyLimit: 'huge' } }, 'bodyLimit: "1.5Gi"'],
+    ['http.maxFormFields', { http: { maxFormFields: 0 } }, 'maxFormFields'],
+    ['http.maxFields', { http: { maxFields: 10 } }, 'did you mean http.maxFormFields?'],
+    ['http', { http: 5 }, "http: { bodyLimit: '50Mi' }"],
     ['envs', { envs: ['A=1'] }, 'HF_HOME'],
     ['envs.1BAD', { envs: { '1BAD': 'x' } }, 'not starting with a digit'],
     ['envs.PORT', { envs: { PORT: 3000 } }, 'PORT: "3000"'],

@@ -17,6 +17,7 @@ export const SERVICE_KEYS = [
   'workerMemory',
   'maxMemory',
   'traffic',
+  'http',
   'envs',
   'depends',
   'restart',

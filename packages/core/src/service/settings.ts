@@ -20,6 +20,8 @@ import type { ResolvedRestartPolicy, ServiceSettings } from './types.ts'
 export const RESOURCE_KEYS = ['cpu', 'memory', 'gpu'] as const
 /** The keys of `traffic`. */
 export const TRAFFIC_KEYS = ['timeout', 'maxConcurrency', 'maxQueue'] as const
+/** The keys of `http`. */
+export const HTTP_KEYS = ['bodyLimit', 'maxFormFields'] as const
 /** The keys of `restart`. */
 export const RESTART_KEYS = [
   'minUptime',
@@ -96,11 +98,26 @@ export function normalizeSettings(config: Record<string, unknown>, fail: Fail): 
     workerMemory: bytes(config.workerMemory, 'workerMemory', fail),
     maxMemory: bytes(config.maxMemory, 'maxMemory', fail),
     traffic: normalizeTraffic(config.traffic, fail),
+    http: normalizeHttp(config.http, fail),
     envs: environmentVariables(config.envs, 'envs', fail),
     restart: normalizeRestart(config.restart, fail),
     drainTimeout: seconds(config.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', fail),
     deploy: normalizeDeploy(config.deploy, fail),
     tracing: normalizeTracing(config.tracing, fail),
+  }
+}
+
+function normalizeHttp(value: unknown, fail: Fail): ServiceSettings['http'] {
+  const http = settingsObject(value, 'http', HTTP_KEYS, fail, "http: { bodyLimit: '50Mi' }")
+  return {
+    bodyLimit: bytes(http.bodyLimit, 'http.bodyLimit', fail) ?? DEFAULTS.http.bodyLimit,
+    maxFormFields: integer(
+      http.maxFormFields,
+      DEFAULTS.http.maxFormFields,
+      1,
+      'http.maxFormFields',
+      fail
+    ),
   }
 }
 

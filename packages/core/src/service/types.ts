@@ -154,6 +154,14 @@ export interface ResolvedRestartPolicy {
   keepRetrying: boolean
 }
 
+/** What a request to the service may send; more gets `413` before a handler runs. */
+export interface HttpLimits {
+  /** The largest request body, in bytes or as a size such as `'50Mi'`. Default 10 MiB. */
+  bodyLimit?: number | string
+  /** The most fields a form body (URL-encoded or multipart) may have. Default 1,000. */
+  maxFormFields?: number
+}
+
 /** Everything a service declares. `State` is what `onStartup` returns. */
 export interface ServiceConfig<
   State = unknown,
@@ -182,6 +190,8 @@ export interface ServiceConfig<
    */
   maxMemory?: number | string
   traffic?: Traffic
+  /** What a request may send: the size of its body, the fields of a form. */
+  http?: HttpLimits
   /** Extra environment variables for every worker. */
   envs?: Record<string, string>
   /**
@@ -232,6 +242,7 @@ export interface ServiceSettings {
   workerMemory: number | undefined
   maxMemory: number | undefined
   traffic: { timeout: number; maxConcurrency: number | undefined; maxQueue: number | undefined }
+  http: { bodyLimit: number; maxFormFields: number }
   envs: Record<string, string>
   restart: ResolvedRestartPolicy
   drainTimeout: number

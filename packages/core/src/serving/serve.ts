@@ -180,6 +180,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     [VARS.source]: source,
     [VARS.accessLog]: options.accessLog === true ? '1' : '0',
     [VARS.logFormat]: logger.format ?? 'pretty',
+    ...(logger.mark !== undefined && { [VARS.logMark]: logger.mark }),
     ...(layout.addresses.size > 0 && {
       [VARS.depends]: [...layout.addresses].map(([name, url]) => `${name}=${url}`).join(','),
     }),

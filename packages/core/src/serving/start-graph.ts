@@ -142,6 +142,8 @@ export async function startGraph(
 // A dependency's lines name it: "[bento] embedder worker 1: ready", "[embedder 1] loaded".
 function prefixed(logger: Logger, name: string): Logger {
   return {
+    ...(logger.format !== undefined && { format: logger.format }),
+    ...(logger.mark !== undefined && { mark: logger.mark }),
     log: (level, message, worker) => logger.log(level, message, worker, name),
     output: (source, stream, line) => logger.output(source, stream, line, name),
   }

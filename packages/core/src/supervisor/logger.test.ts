@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createLogger, RAW_LINE } from './logger.ts'
+import { createLogger } from './logger.ts'
 
 function capture(format: 'pretty' | 'json') {
   const written: [string, string][] = []
@@ -43,13 +43,76 @@ describe('createLogger', () => {
     ])
   })
 
-  it("writes a worker's marked JSON line as it is, not wrapped in another", () => {
+  it("writes a worker's line marked with its own random mark as it is, and wraps any other", () => {
     const json = capture('json')
-    json.logger.output(1, 'stdout', `${RAW_LINE}{"type":"access","worker":1}`)
-    expect(json.written).toEqual([['stdout', '{"type":"access","worker":1}\n']])
-    const pretty = capture('pretty')
-    pretty.logger.output(1, 'stdout', `${RAW_LINE}POST /greet 200`)
-    expect(pretty.written).toEqual([['stdout', '[worker 1] POST /greet 200\n']])
+    const mark = json.logger.mark!
+    expect(mark.charCodeAt(0)).toBe(0x1e)
+    expect(mark.slice(1)).toMatch(/^[0-9a-f]{16}$/)
+    expect(capture('json').logger.mark).not.toBe(mark)
+    json.logger.output(1, 'stdout', `${mark}{"type":"access","worker":1}`)
+    // A line a client could provoke (a handler logging its input) is never passed through.
+    json.logger.output(1, 'stdout', '\u001e{"level":"error","msg":"forged"}')
+    expect(json.written).toEqual([
+      ['stdout', '{"type":"access","worker":1}\n'],
+      [
+        'stdout',
+        `${JSON.stringify({ time: '2026-01-02T03:04:05.000Z', level: 'info', worker: 1, msg: '\u001e{"level":"error","msg":"forged"}' })}\n`,
+      ],
+    ])
+    expect(capture('pretty').logger.mark).toBeUndefined()
+  })
+
+  it('writes the control characters of worker output and messages as \\xNN, tagging every line (pretty)', () => {
+    const { logger, written } = capture('pretty')
+    logger.output(1, 'stdout', 'name=\u001b[31mred\r[bento] forged')
+    logger.log(
+      'warn',
+      'its last error: bad input\n[bento] all workers ready\n    at main (x.ts:1)',
+      2
+    )
+    expect(written).toEqual([
+      ['stdout', '[worker 1] name=\\x1b[31mred\\x0d[bento] forged\n'],
+      [
+        'stderr',
+        '[bento] worker 2: warn: its last error: bad input\n[bento] worker 2:   [bento] all workers ready\n[bento] worker 2:       at main (x.ts:1)\n',
+      ],
+    ])
+  })
+
+  it('holds at most 1 MiB for a stream whose reader is behind, drops the rest and says so after', async () => {
+    const written: string[] = []
+    let full = true
+    let onDrain: (() => void) | undefined
+    const stdout = {
+      write(text: string) {
+        written.push(text)
+        return !full
+      },
+      once(_: 'drain', listener: () => void) {
+        onDrain = listener
+      },
+    }
+    const stderr = { write: () => true, once: () => {} }
+    const logger = createLogger({ format: 'pretty', streams: { stdout, stderr } })
+    const tick = () => new Promise<void>((resolve) => queueMicrotask(resolve))
+    logger.output(1, 'stdout', 'first')
+    await tick()
+    expect(written).toEqual(['[worker 1] first\n'])
+    // The reader is behind: 4,000 lines of 1 KiB each (about 4 MiB) come while it is away.
+    const line = 'x'.repeat(1024)
+    for (let i = 0; i < 4000; i++) logger.output(1, 'stdout', line)
+    await tick()
+    expect(written).toHaveLength(1)
+    full = false
+    onDrain!()
+    await tick()
+    expect(written).toHaveLength(2)
+    const kept = written[1]!.split('\n').filter((l) => l.startsWith('[worker 1] x'))
+    expect(kept.length).toBeGreaterThan(900)
+    expect(written[1]!.length).toBeLessThanOrEqual(2 ** 20 + 200)
+    expect(written[1]).toContain(
+      `[bento] warn: ${4000 - kept.length} log writes dropped: stdout was not read fast enough\n`
+    )
   })
 
   it('rejects an unknown format, naming it', () => {

@@ -1,6 +1,8 @@
 // The supervisor's log: its own messages and every line its workers print, each tagged with the
 // worker's index, as plain text for a terminal or as one JSON object per line for a log shipper.
+import { randomBytes } from 'node:crypto'
 import process from 'node:process'
+import { safeText } from '../telemetry/safe-text.ts'
 
 /** `pretty`: `[worker 1] line` for people; `json`: `{"time","level","worker","msg"}` per line. */
 export type LogFormat = 'pretty' | 'json'
@@ -8,13 +10,16 @@ export type LogFormat = 'pretty' | 'json'
 /** A log line's severity. */
 export type LogLevel = 'info' | 'warn' | 'error'
 
-/** Marks a worker's line that is already a JSON log entry (an access line). */
-export const RAW_LINE = '\u001e'
-
 /** Where the supervisor's log goes. */
 export interface Logger {
   /** How it writes, when it is one of `createLogger`'s (workers write access lines to match). */
   readonly format?: LogFormat
+  /**
+   * The prefix of a worker's output line that is already a JSON log entry (an access line),
+   * written as it is: random per logger and given to workers only in their environment, so that
+   * no output a client can provoke (a handler logging its input) passes through unwrapped.
+   */
+  readonly mark?: string
   /**
    * A message from the supervisor, about one worker when `worker` is given; `service` names the
    * pool in a graph of services (absent for the entry's).
@@ -31,39 +36,89 @@ export interface Logger {
 export interface LoggerOptions {
   format?: LogFormat
   write?: (stream: 'stdout' | 'stderr', text: string) => void
+  /**
+   * Where lines go when `write` is not given (the process's stdout and stderr by default),
+   * gathered into one write per tick; at most 1 MiB is held for a stream whose reader is behind,
+   * and writes past that are dropped and counted in a warning once it caught up.
+   */
+  streams?: LogStreams
   now?: () => Date
 }
 
 // The lines of one chunk of worker output (an access log batch is a hundred at a time) become one
 // write per stream rather than a system call each: the supervisor also hands out connections.
+// When a stream's reader falls behind (a pipe nobody reads), the supervisor keeps at most
+// MAX_BACKLOG characters for it and drops the rest, counting, as a worker's access log does:
+// otherwise it would hold every line its workers print for as long as the reader is away.
 type Write = (stream: 'stdout' | 'stderr', text: string) => void
 let shared: Write | undefined
 
+const MAX_BACKLOG = 1 << 20
+
 function processWriter(): Write {
-  shared ??= bufferedWriter()
+  if (shared === undefined) {
+    const { write, flush } = bufferedWriter(process)
+    process.once('exit', flush)
+    shared = write
+  }
   return shared
 }
 
-function bufferedWriter(): Write {
+/** Where a logger writes: two streams that say when they are full (`process` by default). */
+export interface LogStreams {
+  stdout: LogStream
+  stderr: LogStream
+}
+
+/** A stream as `LogStreams` uses it: Node's, Bun's and Deno's `process.stdout` are ones. */
+export interface LogStream {
+  /** `false` when the reader is behind; `drain` follows once it caught up. */
+  write(text: string): boolean
+  once(event: 'drain', listener: () => void): unknown
+}
+
+// Gathers what is written in one tick into one write per stream; while a stream's reader is
+// behind, keeps at most MAX_BACKLOG characters for it, drops whole writes beyond that, and says
+// how many once the reader is back.
+function bufferedWriter(streams: LogStreams): { write: Write; flush: () => void } {
   const pending = { stdout: '', stderr: '' }
+  const blocked = { stdout: false, stderr: false }
+  const dropped = { stdout: 0, stderr: 0 }
   let scheduled = false
   const flush = () => {
     scheduled = false
     for (const stream of ['stderr', 'stdout'] as const) {
-      if (pending[stream] === '') continue
+      if (pending[stream] === '' || blocked[stream]) continue
       const text = pending[stream]
       pending[stream] = ''
-      process[stream].write(text)
+      if (streams[stream].write(text)) continue
+      blocked[stream] = true
+      streams[stream].once('drain', () => {
+        blocked[stream] = false
+        if (dropped[stream] > 0) {
+          pending[stream] +=
+            `[bento] warn: ${dropped[stream]} log writes dropped: ${stream} was not read fast enough\n`
+          dropped[stream] = 0
+        }
+        schedule()
+      })
     }
   }
-  process.once('exit', flush)
-  return (stream, text) => {
-    pending[stream] += text
+  const schedule = () => {
     if (!scheduled) {
       scheduled = true
       queueMicrotask(flush)
     }
   }
+  const write: Write = (stream, text) => {
+    if (blocked[stream] && pending[stream].length + text.length > MAX_BACKLOG) {
+      dropped[stream] += 1
+      return
+    }
+    pending[stream] += text
+    schedule()
+  }
+  return { write, flush }
 }
 
 /**
@@ -75,7 +130,10 @@ function bufferedWriter(): Write {
  * logger.output(2, 'stdout', 'model loaded') // {"time":"…","level":"info","worker":2,"msg":"model loaded"}
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const { format = 'pretty', write = processWriter(), now = () => new Date() } = options
+  const { format = 'pretty', now = () => new Date() } = options
+  const write =
+    options.write ??
+    (options.streams === undefined ? processWriter() : bufferedWriter(options.streams).write)
   if (format !== 'pretty' && format !== 'json') {
     throw new TypeError(`log format must be "pretty" or "json", got ${JSON.stringify(format)}`)
   }
@@ -90,12 +148,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     write('stdout', `${JSON.stringify(entry)}\n`)
   }
   if (format === 'json') {
+    // JSON.stringify writes every control character escaped: only the pass-through needs a check.
+    const mark = `\u001e${randomBytes(8).toString('hex')}`
     return {
       format,
+      mark,
       log: json,
       output: (worker, stream, line, service) => {
         // A worker's access line, already one JSON object: written as it is, not wrapped again.
-        if (line.startsWith(RAW_LINE)) write('stdout', `${line.slice(1)}\n`)
+        if (line.startsWith(mark)) write('stdout', `${line.slice(mark.length)}\n`)
         else json(stream === 'stderr' ? 'error' : 'info', line, worker, service)
       },
     }
@@ -107,13 +168,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         .filter(Boolean)
         .join(' ')
       const tag = who === '' ? '[bento]' : `[bento] ${who}:`
-      const mark = level === 'info' ? '' : `${level}: `
-      write('stderr', `${tag} ${mark}${msg}\n`)
+      const severity = level === 'info' ? '' : `${level}: `
+      // A message may carry a worker's error text: each of its lines is tagged, so none of them
+      // passes for a line of its own, and control characters are written out.
+      const lines = msg.split('\n')
+      let text = `${tag} ${severity}${safeText(lines[0]!)}\n`
+      for (let i = 1; i < lines.length; i++) text += `${tag}   ${safeText(lines[i]!)}\n`
+      write('stderr', text)
     },
     output(source, stream, line, service) {
-      if (line.startsWith(RAW_LINE)) line = line.slice(1)
       const who = typeof source === 'number' ? `worker ${source}` : source
-      write(stream, `[${service === undefined ? who : `${service} ${source}`}] ${line}\n`)
+      write(stream, `[${service === undefined ? who : `${service} ${source}`}] ${safeText(line)}\n`)
     },
   }
 }

@@ -34,6 +34,28 @@ describe('AccessLog', () => {
     ])
   })
 
+  it('writes the control characters of a path as \\xNN in a text line, so no URL forges a line', async () => {
+    const writes: string[] = []
+    const clock = new ManualClock()
+    const log = new AccessLog({
+      format: 'text',
+      worker: 1,
+      service: 'hello',
+      clock,
+      write: (text) => writes.push(text) > 0,
+    })
+    log.add({
+      ...entry,
+      status: 404,
+      route: '/x\n[bento] worker 1: \u001b[31mforged\r',
+      traceId: undefined,
+    })
+    await clock.advance(50)
+    expect(writes).toEqual([
+      'POST /x\\x0a[bento] worker 1: \\x1b[31mforged\\x0d 404 1.23ms 36B id=r-1\n',
+    ])
+  })
+
   it('writes JSON with the marker the supervisor passes through', () => {
     const writes: string[] = []
     const log = new AccessLog({

@@ -4,6 +4,7 @@
 // falls behind, lines are dropped and counted rather than making requests wait on a log.
 // Edge-safe: no import of node:*, and off (`undefined`) unless a worker turned it on.
 import { type Clock, systemClock } from '../clock.ts'
+import { safeText } from './safe-text.ts'
 
 /** What one line says. */
 export interface AccessEntry {
@@ -117,7 +118,8 @@ export class AccessLog {
     }
     const bytes = e.bytes === undefined ? '-' : `${e.bytes}B`
     const trace = e.traceId === undefined ? '' : ` trace=${e.traceId}`
-    return `${e.method} ${e.route} ${e.status} ${ms}ms ${bytes} id=${e.requestId}${trace}`
+    // The route of a request that matched none is its decoded path, the client's to choose.
+    return safeText(`${e.method} ${e.route} ${e.status} ${ms}ms ${bytes} id=${e.requestId}${trace}`)
   }
 }
 

@@ -5,7 +5,6 @@ import process from 'node:process'
 import { readEnv } from '../env.ts'
 import { runtimeName } from '../runtime/detect.ts'
 import type { Service } from '../service/types.ts'
-import { RAW_LINE } from '../supervisor/logger.ts'
 import { VARS } from '../vars.ts'
 import { AccessLog, accessLog, setAccessLog } from './access-log.ts'
 import { telemetryConfig } from './config.ts'
@@ -40,7 +39,8 @@ export async function startObservability(services: readonly Service[]): Promise<
         format: json ? 'json' : 'text',
         worker: workerIndex,
         service: service?.name ?? 'app',
-        ...(supervised && json && { prefix: RAW_LINE }),
+        // Without the supervisor's mark, the lines are wrapped as any output is.
+        ...(supervised && json && { prefix: readEnv(VARS.logMark) ?? '' }),
         write: (text) => process.stdout.write(text),
         drained: (resume) => process.stdout.once('drain', resume),
       })

@@ -5,6 +5,7 @@ import process from 'node:process'
 import { setPeers, setUnixFetch } from '../client/registry.ts'
 import { readEnv } from '../env.ts'
 import { BentoConfigError } from '../errors.ts'
+import { hostRequired } from '../runtime/host.ts'
 import { currentRuntime, type FetchHandler, type Listener, type Runtime } from '../runtime/index.ts'
 import { DEFAULTS } from '../service/defaults.ts'
 import { isService } from '../service/service.ts'
@@ -144,7 +145,7 @@ async function standalone(options: RunWorkerOptions): Promise<RunningWorker> {
   await startObservability(services)
   await life.start()
   const host = readEnv('HOST') ?? '0.0.0.0'
-  const listener = await runtime.serve(options.fetch, {
+  const listener = await runtime.serve(hostRequired(options.fetch), {
     host,
     port: numberEnv('PORT', 3000),
   })
@@ -219,7 +220,7 @@ class SupervisedWorker {
       await startObservability(this.options.services ?? [])
       await this.life.start()
       if (this.phase !== 'starting') return this.never()
-      const fetch = this.reportFirstAnswer(this.options.fetch)
+      const fetch = hostRequired(this.reportFirstAnswer(this.options.fetch))
       const listen = readEnv(VARS.listen)
       if (listen !== undefined) {
         // A service only other services call: its own socket, or a private port.

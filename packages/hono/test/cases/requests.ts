@@ -151,6 +151,44 @@ export default define('requests', (test) => {
     assert.deepEqual(answer.json, { message: 'Hello, Ada!' })
   })
 
+  test("the service's http.bodyLimit applies, and toHono's bodyLimit overrides it", async () => {
+    const s = service({
+      name: unique('limited'),
+      http: { bodyLimit: '1Ki' },
+      apis: { echo: api({ handler: (input: unknown) => ({ got: input }) }) },
+    })
+    const big = { text: 'x'.repeat(2000) }
+    expectError(await call(toHono(s), 'POST', '/echo', big), 413, /limit of 1 KiB/)
+    const wider = await call(toHono(s, { bodyLimit: '4Ki' }), 'POST', '/echo', big)
+    assert.equal(wider.status, 200, wider.text)
+  })
+
+  test("a form with more fields than the service's http.maxFormFields gets 413 before it is parsed", async () => {
+    const s = service({
+      name: unique('fields'),
+      http: { maxFormFields: 3 },
+      apis: {
+        count: api({ handler: (input: Record<string, unknown>) => Object.keys(input).length }),
+      },
+    })
+    const app = toHono(s)
+    const urlEncoded = { 'content-type': 'application/x-www-form-urlencoded' }
+    const three = await call(app, 'POST', '/count', 'a=1&b=2&&c=3', urlEncoded)
+    assert.equal(three.status, 200, three.text)
+    assert.equal(three.json, 3)
+    const four = await call(app, 'POST', '/count', 'a=1&b=2&c=3&d=4', urlEncoded)
+    expectError(four, 413, /more than 3 fields, the service's http.maxFormFields/)
+    for (const [n, status] of [
+      [3, 200],
+      [4, 413],
+    ] as const) {
+      const form = new FormData()
+      for (let i = 0; i < n; i++) form.append(`f${i}`, String(i))
+      const answer = await call(app, 'POST', '/count', form)
+      assert.equal(answer.status, status, `${n} multipart fields: ${answer.text}`)
+    }
+  })
+
   test('multipart/form-data delivers fields as strings and files as File', async () => {
     const s = service({
       name: unique('upload'),
