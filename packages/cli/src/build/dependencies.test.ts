@@ -121,6 +121,55 @@ describe('copyDependencies', () => {
     for (const path of left) expect(existsSync(join(lib, path)), path).toBe(false)
   })
 
+  it('copies a file: package without "files" less what its .npmignore lists and every dot-file, saying why', () => {
+    pkg('project', { dependencies: { lib: 'file:../lib' } })
+    pkg('lib', { name: 'lib', version: '2.0.0' })
+    file('lib/index.js', 'export {}')
+    file('lib/.npmignore', 'server.key\nsecrets.json\n')
+    file('lib/.gitignore', 'index.js\n')
+    for (const secret of ['server.key', 'secrets.json', '.env', '.npmrc', '.git/config'])
+      file(`lib/${secret}`, 's3cret')
+    mkdirSync(join(dir, 'project/node_modules'), { recursive: true })
+    symlinkSync(join(dir, 'lib'), join(dir, 'project/node_modules/lib'))
+    const leftOut: { path: string; reason: string }[] = []
+    copyDependencies([join(dir, 'project')], join(dir, 'out'), leftOut)
+    const lib = join(dir, 'out/node_modules/lib')
+    // .npmignore is read instead of .gitignore, as npm does.
+    expect(existsSync(join(lib, 'index.js'))).toBe(true)
+    for (const secret of ['server.key', 'secrets.json', '.env', '.npmrc', '.git', '.npmignore'])
+      expect(existsSync(join(lib, secret)), secret).toBe(false)
+    const why = Object.fromEntries(leftOut.map((l) => [l.path, l.reason]))
+    expect(why).toMatchObject({
+      'node_modules/lib/server.key': 'listed in .npmignore',
+      'node_modules/lib/secrets.json': 'listed in .npmignore',
+      'node_modules/lib/.env': expect.stringMatching(/dot-file/),
+      'node_modules/lib/.git': expect.stringMatching(/dot-file/),
+    })
+  })
+
+  it('copies what "files" names, globs included, and refuses an entry outside the package', () => {
+    pkg('project', { dependencies: { w: 'workspace:*' } })
+    pkg('packages/w', { name: 'w', version: '0.1.0', files: ['dist/*.js', 'bin'] })
+    file('packages/w/dist/index.js', 'export {}')
+    file('packages/w/dist/index.test.ts', 'test')
+    file('packages/w/bin/cli.js', '#!/usr/bin/env node')
+    file('packages/w/secrets.json', 's3cret')
+    mkdirSync(join(dir, 'project/node_modules'), { recursive: true })
+    symlinkSync(join(dir, 'packages/w'), join(dir, 'project/node_modules/w'))
+    copyDependencies([join(dir, 'project')], join(dir, 'out'))
+    const w = join(dir, 'out/node_modules/w')
+    expect(existsSync(join(w, 'dist/index.js'))).toBe(true)
+    expect(existsSync(join(w, 'bin/cli.js'))).toBe(true)
+    expect(existsSync(join(w, 'dist/index.test.ts'))).toBe(false)
+    expect(existsSync(join(w, 'secrets.json'))).toBe(false)
+
+    pkg('packages/w', { name: 'w', version: '0.1.0', files: ['dist', '../../secrets'] })
+    rmSync(join(dir, 'out'), { recursive: true })
+    expect(() => copyDependencies([join(dir, 'project')], join(dir, 'out'))).toThrow(
+      /w's "files" entry "\.\.\/\.\.\/secrets" is outside the package.*list only paths inside/
+    )
+  })
+
   it("gives the app's package.json the versions copied in place of workspace: and file: ranges", () => {
     pkg('out', {
       name: 'app',

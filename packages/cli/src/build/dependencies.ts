@@ -4,8 +4,11 @@
 // found from each package's real location (pnpm's links followed), placed at the top when the
 // name is free there and nested under the package that needs another version otherwise.
 import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
-import { basename, dirname, join, relative, sep } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { globSync } from 'tinyglobby'
 import { CliError } from '../errors.ts'
+import { ignoreRules } from './ignore-files.ts'
+import type { LeftOut } from './sources.ts'
 
 /** One package copied into the build. */
 export interface CopiedPackage {
@@ -47,11 +50,16 @@ function runTimeFile(name: string): boolean {
 
 /**
  * Copies the production dependencies of `roots` (package folders) into `app/node_modules`, and
- * returns what was copied.
+ * returns what was copied; what a workspace or `file:` package's ignore file or a dot-file kept out
+ * is added to `leftOut`.
  * @example
  * const copied = copyDependencies(['/repo/examples/hello'], '/tmp/build/app')
  */
-export function copyDependencies(roots: string[], app: string): CopiedPackage[] {
+export function copyDependencies(
+  roots: string[],
+  app: string,
+  leftOut: LeftOut[] = []
+): CopiedPackage[] {
   const top = join(app, 'node_modules')
   // Where each output folder's package came from, to resolve as Node would: nearest first.
   const placed = new Map<string, string>()
@@ -82,7 +90,9 @@ export function copyDependencies(roots: string[], app: string): CopiedPackage[] 
       const target = seen === undefined ? join(top, name) : join(at, 'node_modules', name)
       placed.set(target, source)
       const pkg = read(source)
-      copyPackage(source, target, pkg)
+      copyPackage(source, target, pkg, (path, reason) =>
+        leftOut.push({ path: relative(app, join(target, relative(source, path))), reason })
+      )
       copied.push({ name, version: pkg.version ?? '0.0.0', path: relative(app, target) })
       queue.push({ from: source, at: target, manifest: pkg })
     }
@@ -149,32 +159,66 @@ function read(dir: string): Manifest {
 }
 
 // An installed package is copied whole (less its own node_modules, other systems' binaries and
-// what `runTimeFile` leaves out);
-// a workspace package (not under a node_modules) as it would be published: package.json, its
-// `files`, and its Node-API binary for linux-x64 when one was built beside it.
-function copyPackage(source: string, target: string, pkg: Manifest): void {
+// what `runTimeFile` leaves out). A workspace or `file:` package (not under a node_modules) is
+// copied as `npm pack` lays it out: with `files`, its package.json, licence, Node-API binary for
+// linux-x64 and what the entries name (globs too; one outside the package is refused); without,
+// the folder less what its .npmignore, else its .gitignore, lists. Dot-files never.
+function copyPackage(
+  source: string,
+  target: string,
+  pkg: Manifest,
+  left: (path: string, reason: string) => void
+): void {
   const installed = source.split(sep).includes('node_modules')
+  const rules = installed ? undefined : ignoreRules(source, ['.npmignore', '.gitignore'])
   const filter = (path: string) => {
     const rel = relative(source, path)
     if (rel === '') return true
     const parts = rel.split(sep)
     if (parts[0] === 'node_modules') return false
     const name = basename(path)
+    if (!installed && name.startsWith('.')) {
+      left(path, 'a dot-file or dot-folder (never copied: .env, .npmrc, .git and the like)')
+      return false
+    }
     if (!runTimeFile(name)) return false
     if (FOREIGN.has(name) || FOREIGN_PREFIX.test(name)) return false
     const parent = parts.at(-2)
-    return !(parent === 'linux' && ['arm64', 'arm', 'ia32', 'ppc64', 's390x'].includes(name))
+    if (parent === 'linux' && ['arm64', 'arm', 'ia32', 'ppc64', 's390x'].includes(name))
+      return false
+    // With `files`, the entries decide; the ignore file applies to a package without them.
+    const reason = pkg.files === undefined ? rules?.(path) : undefined
+    if (reason !== undefined) left(path, reason)
+    return reason === undefined
   }
   if (installed || pkg.files === undefined) {
     cpSync(source, target, { recursive: true, dereference: true, filter })
     return
   }
   cpSync(join(source, 'package.json'), join(target, 'package.json'))
-  const extra = ['LICENSE']
+  const extra = ['LICENSE', 'LICENSE.md', 'LICENCE']
   if (pkg.napi?.binaryName) extra.push(`${pkg.napi.binaryName}.linux-x64-gnu.node`)
-  for (const entry of [...pkg.files, ...extra]) {
+  const entries = new Set<string>()
+  for (const entry of pkg.files) {
+    const inside = relative(source, resolve(source, entry))
+    if (isAbsolute(entry) || inside.startsWith('..')) {
+      throw new CliError(
+        `${pkg.name ?? source}'s "files" entry ${JSON.stringify(entry)} is outside the package`,
+        'list only paths inside the package folder in its "files"'
+      )
+    }
+    if (/[*?[\]{}!]/.test(entry)) {
+      for (const match of globSync(entry, {
+        cwd: source,
+        onlyFiles: false,
+        expandDirectories: false,
+      }))
+        entries.add(match)
+    } else entries.add(entry)
+  }
+  for (const entry of [...entries, ...extra]) {
     const from = join(source, entry)
-    if (existsSync(from))
+    if (existsSync(from) && filter(from))
       cpSync(from, join(target, entry), { recursive: true, dereference: true, filter })
   }
 }

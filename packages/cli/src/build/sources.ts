@@ -1,12 +1,12 @@
 // The service's own code in a build: every package folder its entry's code comes from, copied
 // whole (a model file next to the code comes along), and the entry compiled ahead of time into
 // one ES module, so that nothing is compiled, installed or downloaded when the container starts.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import type { Metafile, Plugin } from 'esbuild'
-import ignore, { type Ignore } from 'ignore'
 import { importMetaPlugin } from '../compile.ts'
 import { CliError } from '../errors.ts'
+import { ignoreRules } from './ignore-files.ts'
 
 /** The entry as the image runs it. */
 export interface BuiltSources {
@@ -63,13 +63,13 @@ export async function copySources(
   const leftOut: LeftOut[] = []
   for (const root of roots) {
     const to = join(app, relative(base, root))
-    const rules = ignoreRules(root)
+    const rules = ignoreRules(root, ['.dockerignore', '.gitignore'])
     const copied = (path: string) => {
       const name = basename(path)
       if (SKIPPED.has(name) || path === resolve(exclude)) return false
       const reason = name.startsWith('.')
         ? 'a dot-file or dot-folder (never copied: .env, .npmrc, .git and the like)'
-        : rules?.left(path, root)
+        : rules?.(path)
       if (reason === undefined) return true
       leftOut.push({ path: relative(app, join(to, relative(root, path))), reason })
       return false
@@ -117,45 +117,6 @@ function copyTree(
       cpSync(path, join(to, entry.name), { recursive: true, filter: copied })
     }
   }
-}
-
-/**
- * A package folder's ignore file: its `.dockerignore`, else its `.gitignore` (the folder's own,
- * not those of its subfolders). `.dockerignore` patterns are anchored at the folder, as Docker
- * reads them; a `.gitignore` pattern without a slash matches at any depth, as git reads it.
- * `left` says why a path is left out, or `undefined` when it is copied.
- */
-function ignoreRules(
-  root: string
-): { left(path: string, root: string): string | undefined } | undefined {
-  for (const file of ['.dockerignore', '.gitignore']) {
-    const at = join(root, file)
-    if (!existsSync(at)) continue
-    let lines = readFileSync(at, 'utf8').split(/\r?\n/)
-    if (file === '.dockerignore') lines = lines.map(dockerToGit)
-    const rules: Ignore = ignore().add(lines)
-    return {
-      left(path, base) {
-        const rel = relative(base, path).split(sep).join('/')
-        if (rel === '' || rel.startsWith('..')) return undefined
-        const dir = statSync(path).isDirectory()
-        return rules.ignores(dir ? `${rel}/` : rel) ? `listed in ${file}` : undefined
-      },
-    }
-  }
-  return undefined
-}
-
-// A .dockerignore line as a .gitignore line with the same meaning here: Docker matches every
-// pattern from the context's root (`secrets.json` is only the top one), git a slash-less one at
-// any depth, so each is anchored with a leading `/` unless it starts with `**`.
-function dockerToGit(line: string): string {
-  const trimmed = line.trim()
-  if (trimmed === '' || trimmed.startsWith('#')) return ''
-  const negated = trimmed.startsWith('!')
-  const pattern = (negated ? trimmed.slice(1) : trimmed).replace(/^\.?\/+/, '')
-  const anchored = pattern.startsWith('**') ? pattern : `/${pattern}`
-  return negated ? `!${anchored}` : anchored
 }
 
 // The package folder (nearest package.json) of the entry and of every local file it imports.

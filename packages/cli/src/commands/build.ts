@@ -46,7 +46,10 @@ export interface BuildResult {
   /** The package folders of the service's own code, relative to the app folder. */
   sources: string[]
   dependencies: CopiedPackage[]
-  /** What was not copied from the service's own folders (ignore files, dot-files), and why. */
+  /**
+   * What was not copied from the service's folders and its workspace or `file:` packages (ignore
+   * files, dot-files), and why.
+   */
   leftOut: LeftOut[]
   /** Every service deployed, with its manifest file and the kinds in it. */
   services: { name: string; file: string; kinds: string[] }[]
@@ -83,7 +86,8 @@ export async function build(
   const app = join(out, 'app')
   const target = options.runtime === 'node' ? 'node20' : 'esnext'
   const sources = await copySources(file, app, out, target)
-  const dependencies = copyDependencies(sources.roots, app)
+  const leftOut = [...sources.leftOut]
+  const dependencies = copyDependencies(sources.roots, app, leftOut)
   pinManifests(app, sources.packages, dependencies)
   if (!dependencies.some((d) => d.path === join('node_modules', 'bento'))) {
     throw new CliError(
@@ -128,7 +132,7 @@ export async function build(
     containerfile: join(out, 'Containerfile'),
     sources: sources.packages,
     dependencies,
-    leftOut: sources.leftOut,
+    leftOut,
     services: written.services.map((s) => ({
       name: s.service,
       file: join('k8s', s.file),
@@ -149,9 +153,9 @@ export async function build(
     `  Containerfile   ${gpu ? 'CUDA base, ' : ''}${options.base ?? 'official image'}, runs ${sources.entry}`
   )
   for (const s of result.services) print(`  ${s.file.padEnd(15)} ${s.name}: ${s.kinds.join(', ')}`)
-  if (sources.leftOut.length > 0) {
-    const names = sources.leftOut.slice(0, 6).map((l) => l.path)
-    const more = sources.leftOut.length > 6 ? `, and ${sources.leftOut.length - 6} more` : ''
+  if (leftOut.length > 0) {
+    const names = leftOut.slice(0, 6).map((l) => l.path)
+    const more = leftOut.length > 6 ? `, and ${leftOut.length - 6} more` : ''
     print(`  left out        ${names.join(', ')}${more} (ignore files, dot-files; --json says why)`)
   }
   for (const warning of written.warnings) print(`warning ${warning}`)
