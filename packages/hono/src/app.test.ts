@@ -139,19 +139,28 @@ describe('toHono: dependencies', () => {
     expect(late.status).toBe(504)
   })
 
-  it('never runs them in this process unasked: a 503 that names the dependency and the fix', async () => {
-    const app = toHono(
-      service({
-        name: 'dep-lonely',
-        depends: { model },
-        apis: { relay: caller.definition.apis.relay },
-      })
-    )
+  it('never runs them in this process unasked: a 503 that names the dependency, the fix in the log', async () => {
+    const lonely = service({
+      name: 'dep-lonely',
+      depends: { model },
+      apis: { relay: caller.definition.apis.relay },
+    })
+    const logged: unknown[] = []
+    const app = toHono(lonely, { dev: false, onError: (error) => logged.push(error) })
     const answer = await post(app, '/relay', {})
     expect(answer.status).toBe(503)
-    const body = (await answer.json()) as { error: string; dependency: { service: string } }
-    expect(body.dependency.service).toBe('dep-model')
-    expect(body.error).toMatch(/no address for the dependency "dep-model"/)
+    const body = (await answer.json()) as Record<string, unknown>
+    expect(body).toEqual({
+      error: 'the dependency "dep-model" did not answer',
+      dependency: { service: 'dep-model', api: 'echo', status: 503 },
+      requestId: expect.any(String),
+    })
+    expect(String(logged[0])).toMatch(/no address for the dependency "dep-model"/)
+    // In development the answer says how too.
+    const dev = await post(toHono(lonely, { dev: true, onError: () => {} }), '/relay', {})
+    expect(((await dev.json()) as { message: string }).message).toMatch(
+      /no address for the dependency "dep-model"/
+    )
     // And /readyz says the dependency is not ready, promptly.
     const ready = await app.request('/readyz')
     expect(ready.status).toBe(503)

@@ -1,6 +1,6 @@
 // Every error response is JSON with the same shape, so clients parse one format whatever failed:
 // `{ error, requestId }`, plus `issues` for validation errors and whatever an `HttpError` adds.
-import { HttpError, isCallError } from '@bento/core'
+import { type CallError, HttpError, isCallError } from '@bento/core'
 import type { SchemaIssue, StandardSchemaV1 } from '@bento/core/adapter'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
@@ -79,23 +79,6 @@ interface StatusError {
 function statusOf(error: unknown): StatusError | undefined {
   if (typeof error !== 'object' || error === null) return undefined
   const { name, status } = error as { name?: unknown; status?: unknown }
-  // A call to another service failed and the handler let it through: this service can't answer
-  // for now (503), or, when the call ran out of the request's own time, it timed out (504). The
-  // dependency is named, and what it said is kept.
-  if (isCallError(error)) {
-    return {
-      status: error.status === 504 ? 504 : 503,
-      message: `the dependency "${error.service}" failed: ${error.message}`,
-      details: {
-        dependency: {
-          service: error.service,
-          api: error.api,
-          status: error.status,
-          ...(error.body !== undefined && { body: error.body }),
-        },
-      },
-    }
-  }
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) {
     // The batcher refuses a request it can't answer in time; that is load shedding, not a bug.
     if (name === 'BatchShedError') {
@@ -130,6 +113,7 @@ export function describeError(
   requestId: string,
   how: ErrorHandling
 ): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  if (isCallError(error)) return dependencyFailure(error, requestId, how)
   const known = statusOf(error)
   if (known) {
     const headers: Record<string, string> = { ...known.headers, 'x-request-id': requestId }
@@ -147,6 +131,42 @@ export function describeError(
     if (error instanceof Error && error.stack) body.stack = error.stack
   }
   return { status: 500, body, headers: { 'x-request-id': requestId } }
+}
+
+// A call to another service failed and the handler let it through: this service can't answer for
+// now (503), or, when the call ran out of the request's own time, it timed out (504). The public
+// answer says what: the dependency, its status, the request id. How (the callee's body, which may
+// hold a stack trace or a database host, and the transport error, which names internal sockets)
+// goes to the log through `onError`, and into the answer only in development.
+function dependencyFailure(
+  error: CallError,
+  requestId: string,
+  how: ErrorHandling
+): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  how.onError(error, { requestId, api: how.api })
+  const what =
+    error.status === 504
+      ? 'did not answer in time'
+      : error.body === undefined
+        ? 'did not answer'
+        : `answered ${error.status}`
+  const dependency: Record<string, unknown> = {
+    service: error.service,
+    api: error.api,
+    status: error.status,
+  }
+  if (how.dev && error.body !== undefined) dependency.body = error.body
+  const body: ErrorBody = {
+    error: `the dependency "${error.service}" ${what}`,
+    dependency,
+    ...(how.dev && { message: error.message }),
+    requestId,
+  }
+  return {
+    status: error.status === 504 ? 504 : 503,
+    body,
+    headers: { 'x-request-id': requestId },
+  }
 }
 
 /**

@@ -53,7 +53,11 @@ export interface ToHonoOptions {
    * `undefined` to fall back to the built-in conversion.
    */
   toJsonSchema?: (schema: StandardSchemaV1, io: 'input' | 'output') => JsonSchema | undefined
-  /** Called with every error that becomes a `500`, for logging. Default: `console.error`. */
+  /**
+   * Called with every error that becomes a `500`, and with every failed dependency call a handler
+   * let through (its `503` or `504` names only the dependency and its status; the callee's body and
+   * the transport error are for this log). Default: `console.error`.
+   */
   onError?: (error: unknown, info: { requestId: string; api: string }) => void
   /**
    * `'in-process'`: call the services this one depends on (those without a `url`) in this

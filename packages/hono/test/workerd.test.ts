@@ -38,6 +38,9 @@ describe.skipIf(workerd.binary === undefined)('inside workerd', () => {
   let child: ChildProcess | undefined
   let origin: string
   let stderr = ''
+  let stdout = ''
+  // What workerd printed: its console goes to both streams.
+  const output = () => stdout + stderr
   let remote: { url: string; close(): Promise<void> }
 
   beforeAll(async () => {
@@ -79,6 +82,7 @@ const worker :Workerd.Worker = (
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     })
     child.stderr!.on('data', (chunk) => (stderr += chunk))
+    child.stdout!.on('data', (chunk) => (stdout += chunk))
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`workerd did not listen:\n${stderr}`)),
@@ -189,11 +193,16 @@ const worker :Workerd.Worker = (
       ...expected,
       greeting: { runtime: 'Cloudflare-Workers' },
     })
+    // The answer names the dependency; the fix is for the operator, in workerd's log.
     const missing = await relay('/missing')
     expect(missing.status).toBe(503)
-    expect(((await missing.json()) as { error: string }).error).toMatch(
-      /no address for the dependency "edge".*dependencies: 'in-process'/
+    expect(((await missing.json()) as { error: string }).error).toBe(
+      'the dependency "edge" did not answer'
     )
+    for (let i = 0; i < 100 && !/no address for the dependency "edge"/.test(output()); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(output()).toMatch(/no address for the dependency "edge".*dependencies: 'in-process'/)
   })
 
   it('serves health, metrics, the OpenAPI document and the docs page', async () => {

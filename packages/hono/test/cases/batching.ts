@@ -108,6 +108,13 @@ export default define('batching', (test) => {
 
   test('refuses with 503 and Retry-After a request that cannot be answered within maxLatencyMs', async () => {
     let calls = 0
+    // The sixth batch is held until the test lets it go: however slow the machine, the two
+    // requests behind it are queued while it runs (with a timer, a busy machine could finish it
+    // before the last one arrived, which then fitted).
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
     const s = service({
       name: unique('batching-shed'),
       apis: {
@@ -117,7 +124,7 @@ export default define('batching', (test) => {
           maxLatencyMs: 150,
           handler: async (inputs: unknown[]) => {
             calls++
-            await new Promise((resolve) => setTimeout(resolve, 100))
+            await (calls === 6 ? held : new Promise((resolve) => setTimeout(resolve, 100)))
             return inputs.map(() => ({ ok: true }))
           },
         }),
@@ -129,12 +136,14 @@ export default define('batching', (test) => {
     for (let i = 0; i < 5; i++) assert.equal((await call(app, 'POST', '/slow', {})).status, 200)
     const inFlight = call(app, 'POST', '/slow', {})
     await until(() => calls === 6)
-    // Behind a 100 ms batch in flight, one more fits in 150 ms only barely; two more never do.
+    // Behind a batch of at least 100 ms in flight, one more fits in 150 ms only barely; the one
+    // after it never does.
     const queued = call(app, 'POST', '/slow', {})
     const late = await call(app, 'POST', '/slow', {})
     const body = expectError(late, 503, /maxLatencyMs/)
     assert.ok(Number(late.headers.get('retry-after')) >= 1)
     assert.equal(typeof body.requestId, 'string')
+    release()
     assert.equal((await inFlight).status, 200)
     await queued
     assert.ok(calls <= 7, `the refused request never reached the handler (${calls} calls)`)
