@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type Bento, postJson, RUNTIMES, startBento } from '../../../test/support/bento.ts'
@@ -20,8 +21,27 @@ async function waitForVersion(bento: Bento, url: string, version: string) {
   throw new Error(`the service never answered from ${version}; bento printed:\n${bento.output}`)
 }
 
+/** A GET of /livez with the Host header given, on a connection of its own. */
+function withHost(port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/livez', agent: false, headers: { host } },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          body += chunk
+        })
+        res.on('end', () => resolve({ status: res.statusCode!, body }))
+      }
+    )
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 describe.each(RUNTIMES)('bento dev on %s', (runtime) => {
-  it('serves a TypeScript entry, reloads on save, and keeps the last good workers when a save breaks', async () => {
+  it('serves a TypeScript entry to this machine only, reloads on save, and keeps the last good workers when a save breaks', async () => {
     const cwd = project({ 'service.ts': greeter('v1') })
     const bento = startBento(runtime, ['dev', '--port', '0'], { cwd })
     const url = await bento.url()
@@ -29,6 +49,11 @@ describe.each(RUNTIMES)('bento dev on %s', (runtime) => {
     expect(bento.output).toContain(`docs ${url}/`)
     await waitForVersion(bento, url, 'v1')
     const port = new URL(url).port
+    // DNS rebinding: a page on the attacker's name, resolved to 127.0.0.1, gets nothing back.
+    const rebound = await withHost(Number(port), 'rebind.attacker.example')
+    expect(rebound.status).toBe(403)
+    expect(JSON.parse(rebound.body).error).toMatch(/"rebind\.attacker\.example".*DNS rebinding/)
+    expect((await withHost(Number(port), `localhost:${port}`)).status).toBe(200)
 
     writeFileSync(join(cwd, 'service.ts'), greeter('v2'))
     await waitForVersion(bento, url, 'v2')

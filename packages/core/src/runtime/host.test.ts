@@ -34,4 +34,33 @@ describe('hostRequired', () => {
       error: 'the request has no Host header: send one (RFC 9112 §3.2 requires it)',
     })
   })
+
+  it('in development answers 403 to a host name that is not this machine, naming it', async () => {
+    const dev = hostRequired(() => new Response('served'), { bound: '0.0.0.0' })
+    const allowed = [
+      'localhost:3000',
+      'LOCALHOST',
+      'app.localhost:3000',
+      '127.0.0.1:3000',
+      '192.168.1.20',
+      '[::1]:3000',
+      '0.0.0.0:3000',
+    ]
+    for (const host of allowed) {
+      const response = await dev(new Request('http://x/a', { headers: { host } }))
+      expect(response.status, host).toBe(200)
+    }
+    // DNS rebinding: the attacker's name, resolved to 127.0.0.1.
+    for (const host of ['rebind.attacker.example:3000', 'localhost.attacker.example', 'x']) {
+      const response = await dev(new Request('http://x/a', { headers: { host } }))
+      expect(response.status, host).toBe(403)
+      expect((await response.json()).error).toMatch(/for this machine only .*DNS rebinding/)
+    }
+    const named = hostRequired(() => new Response('served'), { bound: 'devbox.lan' })
+    const own = await named(new Request('http://x/a', { headers: { host: 'DevBox.lan:3000' } }))
+    expect(own.status).toBe(200)
+    // Outside development any name is served.
+    const served = await fetch(new Request('http://x/a', { headers: { host: 'example.com' } }))
+    expect(served.status).toBe(200)
+  })
 })

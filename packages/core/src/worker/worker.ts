@@ -138,6 +138,12 @@ async function drainListener(listener: Listener | undefined, ms: number): Promis
   clearTimeout(timer)
 }
 
+// Under `bento dev` (BENTO_ENV=development), the host the worker was bound to, for the Host check
+// against DNS rebinding; `undefined` otherwise.
+function developmentHost(bound: string): { bound: string } | undefined {
+  return readEnv(VARS.env) === 'development' ? { bound } : undefined
+}
+
 async function standalone(options: RunWorkerOptions): Promise<RunningWorker> {
   const runtime = currentRuntime()
   const services = options.services ?? []
@@ -145,7 +151,7 @@ async function standalone(options: RunWorkerOptions): Promise<RunningWorker> {
   await startObservability(services)
   await life.start()
   const host = readEnv('HOST') ?? '0.0.0.0'
-  const listener = await runtime.serve(hostRequired(options.fetch), {
+  const listener = await runtime.serve(hostRequired(options.fetch, developmentHost(host)), {
     host,
     port: numberEnv('PORT', 3000),
   })
@@ -220,7 +226,10 @@ class SupervisedWorker {
       await startObservability(this.options.services ?? [])
       await this.life.start()
       if (this.phase !== 'starting') return this.never()
-      const fetch = hostRequired(this.reportFirstAnswer(this.options.fetch))
+      const fetch = hostRequired(
+        this.reportFirstAnswer(this.options.fetch),
+        developmentHost(readEnv(VARS.host) ?? '0.0.0.0')
+      )
       const listen = readEnv(VARS.listen)
       if (listen !== undefined) {
         // A service only other services call: its own socket, or a private port.
