@@ -13,17 +13,23 @@ const entry: AccessEntry = {
 }
 const now = () => new Date('2026-12-02T10:00:00.000Z')
 
+/** A text access log on a manual clock, and what it wrote. */
+function textLog() {
+  const writes: string[] = []
+  const clock = new ManualClock()
+  const log = new AccessLog({
+    format: 'text',
+    worker: 1,
+    service: 'hello',
+    clock,
+    write: (text) => writes.push(text) > 0,
+  })
+  return { writes, clock, log }
+}
+
 describe('AccessLog', () => {
   it('gathers lines and writes them in one batch 50 ms after the first', async () => {
-    const writes: string[] = []
-    const clock = new ManualClock()
-    const log = new AccessLog({
-      format: 'text',
-      worker: 1,
-      service: 'hello',
-      clock,
-      write: (text) => writes.push(text) > 0,
-    })
+    const { writes, clock, log } = textLog()
     log.add(entry)
     await clock.advance(49)
     log.add({ ...entry, status: 404, route: '/nope', bytes: undefined, traceId: undefined })
@@ -35,15 +41,7 @@ describe('AccessLog', () => {
   })
 
   it('writes the control characters of a path as \\xNN in a text line, so no URL forges a line', async () => {
-    const writes: string[] = []
-    const clock = new ManualClock()
-    const log = new AccessLog({
-      format: 'text',
-      worker: 1,
-      service: 'hello',
-      clock,
-      write: (text) => writes.push(text) > 0,
-    })
+    const { writes, clock, log } = textLog()
     log.add({
       ...entry,
       status: 404,
