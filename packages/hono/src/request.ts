@@ -131,29 +131,23 @@ export function readInput(
  * const refused = refusedRequest(c.req.raw.headers)
  */
 export function refusedRequest(headers: Headers): ResponseError | undefined {
-  const host = headers.get('host')
-  if (host?.includes(',')) {
-    return new ResponseError(400, 'the request has more than one Host header; send exactly one')
+  if (headers.get('host')?.includes(',')) {
+    return malformed('the request has more than one Host header; send exactly one')
   }
   const length = headers.get('content-length')
   if (length === null) return undefined
   if (length.includes(',')) {
-    return new ResponseError(
-      400,
-      'the request has more than one Content-Length header; send exactly one',
-      undefined,
-      { connection: 'close' }
-    )
+    return malformed('the request has more than one Content-Length header; send exactly one')
   }
   if (headers.has('transfer-encoding')) {
-    return new ResponseError(
-      400,
-      'the request has both Content-Length and Transfer-Encoding; send one of them',
-      undefined,
-      { connection: 'close' }
-    )
+    return malformed('the request has both Content-Length and Transfer-Encoding; send one of them')
   }
   return undefined
+}
+
+// A request whose framing can't be trusted: the connection can't carry another one after it.
+function malformed(message: string): ResponseError {
+  return new ResponseError(400, message, undefined, { connection: 'close' })
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })

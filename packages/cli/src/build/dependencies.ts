@@ -7,7 +7,7 @@ import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'n
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { globSync } from 'tinyglobby'
 import { CliError } from '../errors.ts'
-import { ignoreRules } from './ignore-files.ts'
+import { DOT_FILE, ignoreRules } from './ignore-files.ts'
 import type { LeftOut } from './sources.ts'
 
 /** One package copied into the build. */
@@ -178,7 +178,7 @@ function copyPackage(
     if (parts[0] === 'node_modules') return false
     const name = basename(path)
     if (!installed && name.startsWith('.')) {
-      left(path, 'a dot-file or dot-folder (never copied: .env, .npmrc, .git and the like)')
+      left(path, DOT_FILE)
       return false
     }
     if (!runTimeFile(name)) return false

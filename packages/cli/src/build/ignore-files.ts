@@ -5,6 +5,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import ignore from 'ignore'
 
+/** Why a build leaves out every dot-file and dot-folder, whatever an ignore file says. */
+export const DOT_FILE = 'a dot-file or dot-folder (never copied: .env, .npmrc, .git and the like)'
+
 /** Why a path is left out (`listed in .gitignore`), or `undefined` when it is copied. */
 export type IgnoreRules = (path: string) => string | undefined
 

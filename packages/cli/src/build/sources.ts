@@ -6,7 +6,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import type { Metafile, Plugin } from 'esbuild'
 import { importMetaPlugin } from '../compile.ts'
 import { CliError } from '../errors.ts'
-import { ignoreRules } from './ignore-files.ts'
+import { DOT_FILE, ignoreRules } from './ignore-files.ts'
 
 /** The entry as the image runs it. */
 export interface BuiltSources {
@@ -61,20 +61,19 @@ export async function copySources(
   const roots = packageRoots(entry, probe.metafile)
   const base = commonAncestor(roots)
   const leftOut: LeftOut[] = []
+  const excluded = resolve(exclude)
   for (const root of roots) {
     const to = join(app, relative(base, root))
     const rules = ignoreRules(root, ['.dockerignore', '.gitignore'])
     const copied = (path: string) => {
       const name = basename(path)
-      if (SKIPPED.has(name) || path === resolve(exclude)) return false
-      const reason = name.startsWith('.')
-        ? 'a dot-file or dot-folder (never copied: .env, .npmrc, .git and the like)'
-        : rules?.(path)
+      if (SKIPPED.has(name) || path === excluded) return false
+      const reason = name.startsWith('.') ? DOT_FILE : rules?.(path)
       if (reason === undefined) return true
       leftOut.push({ path: relative(app, join(to, relative(root, path))), reason })
       return false
     }
-    copyTree(root, to, resolve(exclude), copied)
+    copyTree(root, to, excluded, copied)
   }
   await build({
     entryPoints: [entry],
