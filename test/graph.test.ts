@@ -1,5 +1,5 @@
 // A graph of services on one machine and across two: `search` (2 workers) calls `embedder` (2
-// workers) on private Unix sockets, per request by least outstanding calls; deadlines,
+// workers) on private Unix sockets (with the graph's token), per request by least outstanding calls; deadlines,
 // cancellation, request ids and trace context cross the call; a callee worker SIGKILLed under
 // load costs no caller request; readiness and metrics cover the graph; bad graphs fail before
 // any process starts. On Node, Bun and Deno.
@@ -105,6 +105,16 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
       expect(stat.isSocket()).toBe(true)
       expect(stat.mode & 0o777).toBe(0o600)
     }
+    // This user too, without the graph's token, is refused: only the graph's services call it.
+    const direct = await new Promise<number>((resolve, reject) => {
+      request({ socketPath: join(dir, sockets[0]!), path: '/embed', method: 'POST' }, (res) => {
+        res.resume()
+        resolve(res.statusCode!)
+      })
+        .on('error', reject)
+        .end('{"text":"x"}')
+    })
+    expect(direct).toBe(401)
 
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
     const response = await fetch(`${url}/search`, {
@@ -257,13 +267,27 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
     expect((await bento.stop()).code).toBe(0)
   })
 
-  it('serves each service alone, calling the other at its URL, with a typed client', async () => {
-    const model = startBento(runtime, [...serveArgs, '--service', 'embedder'], { cwd })
+  it('serves each service alone, calling the other at its URL with its bearer token, with a typed client', async () => {
+    // embedder requires auth.bearer = env('EMBEDDER_TOKEN') on its public port: unset, nothing
+    // starts.
+    const unset = startBento(runtime, [...serveArgs, '--service', 'embedder'], { cwd })
+    expect((await unset.exited).code).toBe(1)
+    expect(unset.output).toMatch(
+      /service "embedder": auth\.bearer reads the environment variable EMBEDDER_TOKEN, which is not set/
+    )
+    expect(unset.output).not.toMatch(/starting \d+ \w+ workers/)
+    const token = 'the-embedder-token'
+    const model = startBento(runtime, [...serveArgs, '--service', 'embedder'], {
+      cwd,
+      env: { EMBEDDER_TOKEN: token },
+    })
     const modelUrl = await model.url(60_000)
     expect(model.output).not.toMatch(/private Unix sockets/)
+    expect((await post(modelUrl, '/embed', { text: 'x' })).status).toBe(401)
+    // search has the token in its environment too, and sends it: the callee declares it.
     const front = startBento(runtime, [...serveArgs, '--service', 'search'], {
       cwd,
-      env: { BENTO_DEPENDS: `embedder=${modelUrl}` },
+      env: { BENTO_DEPENDS: `embedder=${modelUrl}`, EMBEDDER_TOKEN: token },
     })
     const url = await front.url(60_000)
     const searchClient = client<typeof search>(url)
@@ -273,7 +297,10 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
       { service: 'embedder', ready: true },
     ])
     // The typed client streams, and cancels.
-    const embedderClient = client<typeof embedder>(modelUrl, { timeout: 5_000 })
+    const embedderClient = client<typeof embedder>(modelUrl, {
+      timeout: 5_000,
+      headers: { authorization: `Bearer ${token}` },
+    })
     const words: string[] = []
     for await (const word of embedderClient.tokens({ text: 'one two three' })) words.push(word)
     expect(words).toEqual(['one', 'two', 'three'])

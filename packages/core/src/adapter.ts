@@ -26,6 +26,7 @@ export {
   type Validation,
   validate,
 } from './service/schema.ts'
+export { bearerTokens } from './service/secret.ts'
 export { markServed } from './serving/served.ts'
 export { type AccessEntry, type AccessLog, accessLog } from './telemetry/access-log.ts'
 export {

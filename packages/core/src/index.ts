@@ -20,14 +20,19 @@ export { DEFAULTS } from './service/defaults.ts'
 export { type DependsOptions, depends, isDependency } from './service/depends.ts'
 export type { Autoscaling, Deploy, ResolvedDeploy } from './service/deploy.ts'
 export type { StandardSchemaV1 } from './service/schema.ts'
+export { type EnvSecret, env, type Secret } from './service/secret.ts'
 export { isService, service } from './service/service.ts'
 export type { ResolvedTracing, Tracing } from './service/tracing.ts'
 export type {
   ApiContext,
   ApiDefinition,
+  Auth,
   Backoff,
   BatchApi,
+  Cors,
+  Expose,
   HandlerResult,
+  HttpLimits,
   NormalizedApi,
   ResolvedDependency,
   Resources,

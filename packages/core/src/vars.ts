@@ -27,6 +27,11 @@ export const VARS = {
   handoff: 'BENTO_HANDOFF',
   /** Where an internal service's worker listens: `unix:<path>` or `tcp:127.0.0.1`. */
   listen: 'BENTO_LISTEN',
+  /**
+   * The random token that calls between the services of one graph carry, and that its internal
+   * workers require: only in the environment of the graph's processes.
+   */
+  internalToken: 'BENTO_INTERNAL_TOKEN',
   /** The worker's GPU UUIDs, comma-separated (its CUDA_VISIBLE_DEVICES, by plan()). */
   gpus: 'BENTO_GPUS',
   // Set by serve() for the processes that load the user's entry.
@@ -54,6 +59,8 @@ export const VARS = {
   workers: 'BENTO_WORKERS',
   /** Addresses of dependencies served elsewhere: `name=url,name=url`. */
   depends: 'BENTO_DEPENDS',
+  /** A bearer token for the calls to every dependency served elsewhere (`Authorization`). */
+  dependsToken: 'BENTO_DEPENDS_TOKEN',
   /** Leave CUDA_VISIBLE_DEVICES as inherited. */
   disableGpuAllocation: 'BENTO_DISABLE_GPU_ALLOCATION',
   /** `development` turns on development mode, as NODE_ENV does. */

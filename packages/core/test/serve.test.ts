@@ -1,13 +1,30 @@
 // serve(): from an entry to running workers, under Node, Bun and Deno. The supervisor never imports
 // the entry: a deployment process describes it and runs onDeployment once; every worker runs
 // onStartup and onShutdown for every service it serves; an app's pool is planned from its services.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { findWorkers, fixture, Proc, RUNTIMES, runtimeCommand } from './harness.ts'
 
-function serve(runtime: (typeof RUNTIMES)[number], config: Record<string, unknown>) {
+function serve(
+  runtime: (typeof RUNTIMES)[number],
+  config: Record<string, unknown>,
+  env: Record<string, string> = {}
+) {
   return new Proc([...runtimeCommand[runtime], fixture('serve.mjs')], {
     BENTO_TEST_CONFIG: JSON.stringify(config),
+    ...env,
   })
+}
+
+/** The endpoints serve.mjs printed for the internal pool `name`. */
+function endpointsOf(proc: Proc, name: string): string[] {
+  const prefix = `TEST ENDPOINTS ${name}=`
+  const line = proc.lines.find((l) => l.startsWith(prefix))
+  if (line === undefined) throw new Error(`no endpoints printed for ${name}:\n${proc.output}`)
+  return JSON.parse(line.slice(prefix.length))
 }
 
 const pidsOf = (lines: string[], pattern: RegExp) =>
@@ -86,5 +103,60 @@ describe.each(RUNTIMES)('serve() on %s', (runtime) => {
       /TEST FAILED EntryError: could not load .*broken-entry\.mjs: the model file is missing/
     )
     expect(proc.output).not.toMatch(/starting \d+ \w+ workers/)
+  })
+
+  it("serves a graph's dependency on TCP ports that answer only the graph's own callers", async () => {
+    const proc = serve(runtime, { entry: './graph-entry.mjs', transport: 'tcp' })
+    const [, port] = await proc.waitFor(/^TEST READY port=(\d+)/)
+    const endpoints = endpointsOf(proc, 'back')
+    expect(endpoints).toHaveLength(2)
+    for (const endpoint of endpoints) {
+      expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      // Any local user can connect to a port of 127.0.0.1: without the graph's token, a 401.
+      for (const headers of [{}, { 'bento-token': 'a-guess' }] as Record<string, string>[]) {
+        const direct = await fetch(`${endpoint}/info`, { headers })
+        expect(direct.status).toBe(401)
+        expect((await direct.json()).error).toMatch(/a call needs the graph's bento-token header/)
+      }
+    }
+    // front, a caller in the graph, gets through.
+    const called = await fetch(`http://127.0.0.1:${port}/call?service=back&path=/info`)
+    expect(called.status).toBe(200)
+    expect([1, 2]).toContain((await called.json()).index)
+    proc.signal('SIGTERM')
+    expect((await proc.exited).code).toBe(0)
+  })
+})
+
+describe("a graph's private sockets", () => {
+  it('stay Unix sockets under a TMPDIR too long for them, closed to other users', async () => {
+    const long = join(tmpdir(), `a-temporary-directory-${'whose-path-leaves-no-room-'.repeat(3)}`)
+    mkdirSync(long, { recursive: true })
+    const proc = serve('node', { entry: './graph-entry.mjs' }, { TMPDIR: long })
+    try {
+      const [, port] = await proc.waitFor(/^TEST READY port=(\d+)/)
+      const endpoints = endpointsOf(proc, 'back')
+      expect(endpoints).toHaveLength(2)
+      for (const endpoint of endpoints) {
+        expect(endpoint).toMatch(/^unix:\/tmp\/bento-\w+\/back\/\d+\.1\.sock$/)
+        expect(statSync(endpoint.slice(5)).isSocket()).toBe(true)
+        // Another user (nobody) can't reach it: the directory is this user's alone.
+        const other = spawnSync(
+          process.execPath,
+          [
+            '-e',
+            `require('node:net').connect(${JSON.stringify(endpoint.slice(5))}).on('connect', () => { console.log('connected'); process.exit(0) }).on('error', (e) => { console.log(e.code); process.exit(0) })`,
+          ],
+          { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 10_000 }
+        )
+        expect(other.stdout.trim()).toBe('EACCES')
+      }
+      const called = await fetch(`http://127.0.0.1:${port}/call?service=back&path=/info`)
+      expect(called.status).toBe(200)
+      proc.signal('SIGTERM')
+      expect((await proc.exited).code).toBe(0)
+    } finally {
+      rmSync(long, { recursive: true, force: true })
+    }
   })
 })

@@ -1,7 +1,8 @@
 // `toHono`: a service as a Hono app. Routes are registered in an order that matters when the app is
-// mounted into another: APIs first, then the operational routes, then a `405` for each API route
-// hit with another method, and last a catch-all `404`, so that unknown paths under the mount point
-// still get JSON (Hono's `route()` carries routes over, not `notFound`).
+// mounted into another: the health checks, CORS and the bearer token, then the APIs, then the
+// other operational routes, then a `405` for each API route hit with another method, and last a
+// catch-all `404`, so that unknown paths under the mount point still get JSON (Hono's `route()`
+// carries routes over, not `notFound`).
 import type { NormalizedApi, Service } from '@bento/core'
 import {
   accessLog,
@@ -15,6 +16,7 @@ import {
 } from '@bento/core/adapter'
 import { type Context, Hono } from 'hono'
 import { logAccess, logged, utf8Length } from './access.ts'
+import { bearerGuard, corsFor } from './auth.ts'
 import { Call, HandlerContext } from './context.ts'
 import { createDispatch, type Dispatch } from './dispatch.ts'
 import { docsRoutes } from './docs.ts'
@@ -28,9 +30,17 @@ import {
   ResponseError,
 } from './errors.ts'
 import { healthRoutes, metricsRoute } from './health.ts'
+import { hasBinary, toJsonSchema } from './json-schema.ts'
 import type { ApiMetrics } from './metrics.ts'
 import { type ResolvedOptions, resolveOptions, type ToHonoOptions } from './options.ts'
-import { clientClosed, inputError, readInput, refusedRequest, requestIdOf } from './request.ts'
+import {
+  clientClosed,
+  type InputLimits,
+  inputError,
+  readInput,
+  refusedRequest,
+  requestIdOf,
+} from './request.ts'
 import { type ServiceState, stateOf } from './state.ts'
 import { closeIterator, isAsyncIterable, streamBody } from './stream.ts'
 import { acquire, bodyTimedOut, withTimeout } from './traffic.ts'
@@ -70,15 +80,22 @@ function build(service: Service<unknown>, settings: ResolvedOptions): Hono {
   if (settings.dependencies === 'in-process') inProcess(service, settings)
   const state = stateOf(service as Service<unknown>)
   const app = new Hono()
+  const { expose } = service.settings
 
+  // Health checks first: probes need neither CORS nor a token. Then CORS, whose preflights carry
+  // no token, then the token for everything else.
+  if (settings.health) healthRoutes(app, state)
+  const allowCors = corsFor(service)
+  if (allowCors !== undefined) app.use('*', allowCors)
+  const guard = bearerGuard(service)
+  if (guard !== undefined) app.use('*', guard)
   const methodsByRoute = new Map<string, string[]>()
   for (const api of service.apis) {
     app.on(api.method, api.route, apiHandler(api, state, settings))
     methodsByRoute.set(api.route, [...(methodsByRoute.get(api.route) ?? []), api.method])
   }
-  if (settings.health) healthRoutes(app, state)
-  if (settings.metrics) metricsRoute(app, state)
-  if (settings.docs) docsRoutes(app, service as Service<unknown>, settings)
+  if (settings.metrics ?? expose.metrics) metricsRoute(app, state)
+  if (settings.docs ?? expose.docs) docsRoutes(app, service as Service<unknown>, settings)
 
   for (const [route, methods] of methodsByRoute) {
     const allow = (methods.includes('GET') ? [...methods, 'HEAD'] : methods).join(', ')
@@ -117,9 +134,7 @@ interface ApiPlan {
   dispatch: Dispatch
   /** `traffic.timeout` in seconds. */
   timeout: number
-  bodyLimit: number
-  maxFormFields: number
-  maxDepth: number
+  limits: InputLimits
   how: ErrorHandling
   checkOutput: ((output: unknown) => Promise<unknown>) | undefined
 }
@@ -139,15 +154,13 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
     metrics,
     dispatch: createDispatch(api, metrics, traced),
     timeout: state.service.settings.traffic.timeout,
-    bodyLimit: settings.bodyLimit ?? state.service.settings.http.bodyLimit,
-    maxFormFields: state.service.settings.http.maxFormFields,
-    maxDepth: settings.maxJsonDepth,
+    limits: inputLimits(api, state.service, settings),
     how: { dev: settings.dev, api: api.name, onError: settings.onError },
     checkOutput: settings.dev && api.output !== undefined ? outputChecker(api) : undefined,
   }
   const { lifecycle, limiter } = state
   const svc = state.service
-  const { timeout, bodyLimit, maxFormFields, maxDepth, how } = plan
+  const { timeout, limits, how } = plan
   const schema = api.input?.['~standard']
   const batchable = api.batchable === true
   // One async function per request (no helper awaited in between): on a fast handler the
@@ -170,7 +183,7 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
       if (refused !== undefined) throw refused
       let input: unknown
       try {
-        input = readInput(c, api.method, { bodyLimit, maxDepth, maxFormFields })
+        input = readInput(c, api.method, limits)
         // A body still arriving is bounded by the request's timeout: a client trickling it in
         // gets 408 rather than holding the worker for as long as it likes.
         if (input instanceof Promise) {
@@ -241,6 +254,28 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
     const log = accessLog()
     if (log !== undefined) logAccess(log, c, api.route, response, seconds, requestId, traced)
     return response
+  }
+}
+
+// What a request to `api` may send. Forms only where the API asked for them or its input has a
+// file (read from its JSON Schema, once, when the first form arrives).
+function inputLimits(
+  api: NormalizedApi,
+  service: Service<unknown>,
+  settings: ResolvedOptions
+): InputLimits {
+  let forms: boolean | Promise<boolean> | undefined = api.forms
+  return {
+    bodyLimit: settings.bodyLimit ?? service.settings.http.bodyLimit,
+    maxDepth: settings.maxJsonDepth,
+    maxFormFields: service.settings.http.maxFormFields,
+    get forms() {
+      forms ??=
+        api.input === undefined
+          ? false
+          : toJsonSchema(api.input, 'input', settings.toJsonSchema).then(hasBinary, () => false)
+      return forms
+    },
   }
 }
 

@@ -1,7 +1,7 @@
 // The operational routes: liveness (this worker), readiness and metrics (the whole service: every
 // worker's answer, gathered through the supervisor; and the services it depends on). None of them
 // passes through the traffic limiter, so a saturated worker still answers its probes.
-import { type SupervisorStats, serverContext } from '@bento/core'
+import { type ResolvedDependency, type SupervisorStats, serverContext } from '@bento/core'
 import { targetFor } from '@bento/core/adapter'
 import type { Context, Hono } from 'hono'
 import { jsonResponse } from './errors.ts'
@@ -114,12 +114,14 @@ export interface DependencyReadiness {
 }
 
 async function dependenciesReady(state: ServiceState): Promise<DependencyReadiness[]> {
-  const seen = new Map<string, string | undefined>()
-  for (const { service, url } of Object.values(state.service.depends)) seen.set(service.name, url)
+  const seen = new Map<string, ResolvedDependency>()
+  for (const dependency of Object.values(state.service.depends)) {
+    seen.set(dependency.service.name, dependency)
+  }
   return Promise.all(
-    [...seen].map(async ([service, url]): Promise<DependencyReadiness> => {
+    [...seen].map(async ([service, dependency]): Promise<DependencyReadiness> => {
       try {
-        const response = await targetFor(service, url, state.service).send(
+        const response = await targetFor(service, dependency, state.service).send(
           { method: 'GET', path: '/readyz', headers: { accept: 'application/json' } },
           AbortSignal.timeout(DEPENDENCY_READY_MS)
         )

@@ -17,7 +17,16 @@ interface StandardJsonProps {
 // Per library, what to do with types JSON Schema can't express: describe them loosely rather than
 // fail the whole document.
 const LIBRARY_OPTIONS: Record<string, Record<string, unknown>> = {
-  zod: { unrepresentable: 'any' },
+  zod: {
+    unrepresentable: 'any',
+    // `z.instanceof(File)` is a custom check that keeps its class: a file, as `z.file()` is.
+    override: (ctx: {
+      zodSchema: { _zod?: { bag?: { Class?: unknown } } }
+      jsonSchema: JsonSchema
+    }) => {
+      if (isBlobClass(ctx.zodSchema._zod?.bag?.Class)) Object.assign(ctx.jsonSchema, BINARY)
+    },
+  },
   arktype: {
     fallback: {
       proto: (ctx: { proto: unknown; base: JsonSchema }) =>
@@ -61,7 +70,7 @@ async function convert(
   const methods = schema as unknown as Record<string, unknown>
   if (vendor === 'zod' && typeof methods.toJSONSchema === 'function') {
     const method = methods.toJSONSchema as (options: object) => JsonSchema
-    return tryConvert(() => method.call(schema, { io, unrepresentable: 'any' }))
+    return tryConvert(() => method.call(schema, { io, ...LIBRARY_OPTIONS.zod }))
   }
   if (vendor === 'arktype' && typeof methods.toJsonSchema === 'function') {
     const method = methods.toJsonSchema as (options: object) => JsonSchema

@@ -15,8 +15,9 @@ describe('resolveOptions', () => {
       bodyLimit: undefined,
       maxJsonDepth: DEFAULT_OPTIONS.maxJsonDepth,
       dev: false,
-      docs: true,
-      metrics: true,
+      // The service's own expose.docs and expose.metrics apply.
+      docs: undefined,
+      metrics: undefined,
       health: true,
       basePath: undefined,
       openapi: { version: '0.0.0' },

@@ -29,13 +29,14 @@ export interface ToHonoOptions {
    */
   dev?: boolean
   /**
-   * Serve the OpenAPI document at `/docs.json` and Swagger UI at `/`. Default true. Unbundled, the
+   * Serve the OpenAPI document at `/docs.json` and Swagger UI at `/`. Default: the service's
+   * `expose.docs` (true unless it says otherwise). Unbundled, the
    * page's files are loaded when first asked for; a bundle (an edge worker) that wants the page
    * passes them: `docs: { ui: swaggerUi }` from `@bento/hono/swagger-ui`, so that a bundle without
    * it stays about 2 MB smaller.
    */
   docs?: boolean | { ui?: SwaggerUiAssets }
-  /** Serve Prometheus metrics at `/metrics`. Default true. */
+  /** Serve Prometheus metrics at `/metrics`. Default: the service's `expose.metrics` (true). */
   metrics?: boolean
   /** Serve `/livez`, `/healthz` and `/readyz`. Default true. */
   health?: boolean
@@ -74,10 +75,12 @@ export interface ResolvedOptions {
   bodyLimit: number | undefined
   maxJsonDepth: number
   dev: boolean
-  docs: boolean
+  /** `undefined`: the service's `expose.docs`. */
+  docs: boolean | undefined
   /** The Swagger UI files given with `docs: { ui }`. */
   docsUi: SwaggerUiAssets | undefined
-  metrics: boolean
+  /** `undefined`: the service's `expose.metrics`. */
+  metrics: boolean | undefined
   health: boolean
   basePath: string | undefined
   openapi: { title: string | undefined; version: string; description: string | undefined }
@@ -87,15 +90,13 @@ export interface ResolvedOptions {
 }
 
 /**
- * The defaults of `toHono`'s options, in one place (the body limit is the service's own,
- * `http.bodyLimit`, whose default is @bento/core's).
+ * The defaults of `toHono`'s options, in one place (the body limit, docs and metrics are the
+ * service's own, `http.bodyLimit` and `expose`, whose defaults are @bento/core's).
  * @example
  * DEFAULT_OPTIONS.maxJsonDepth // 128
  */
 export const DEFAULT_OPTIONS = {
   maxJsonDepth: 128,
-  docs: true,
-  metrics: true,
   health: true,
   openapiVersion: '0.0.0',
 } as const
@@ -131,9 +132,9 @@ export function resolveOptions(options: ToHonoOptions = {}): ResolvedOptions {
     bodyLimit,
     maxJsonDepth,
     dev: options.dev ?? isDevelopment(),
-    docs: options.docs === undefined ? DEFAULT_OPTIONS.docs : options.docs !== false,
+    docs: options.docs === undefined ? undefined : options.docs !== false,
     docsUi: typeof options.docs === 'object' ? options.docs.ui : undefined,
-    metrics: options.metrics ?? DEFAULT_OPTIONS.metrics,
+    metrics: options.metrics,
     health: options.health ?? DEFAULT_OPTIONS.health,
     basePath,
     openapi: {

@@ -69,6 +69,8 @@ export interface InputLimits {
   maxDepth: number
   /** Fields of a form (URL-encoded or multipart); more get `413`. */
   maxFormFields: number
+  /** Whether a form body is taken at all (else `415`): known now, or once the schema is read. */
+  readonly forms: boolean | Promise<boolean>
 }
 
 /**
@@ -76,7 +78,7 @@ export interface InputLimits {
  * when there is none). Throws a `ResponseError` for `400`, `413` and `415`; pass what awaiting it
  * throws through `inputError`, which turns malformed JSON into a `400`.
  * @example
- * const limits = { bodyLimit: 10 * 2 ** 20, maxDepth: 128, maxFormFields: 1000 }
+ * const limits = { bodyLimit: 10 * 2 ** 20, maxDepth: 128, maxFormFields: 1000, forms: false }
  * const input = await readInput(c, 'POST', limits).catch((error) => { throw inputError(error) })
  */
 export function readInput(
@@ -103,20 +105,29 @@ export function readInput(
     throw unsupported(contentType!)
   }
   // The runtime frames a body by its Content-Length, so a declared size is the real size.
-  if (length !== null && !headers.has('transfer-encoding') && kind !== undefined) {
-    if (length === '0') return undefined
-    // Its read errors are turned into 4xx by `inputError`, where it is awaited: a `.catch` here
-    // would cost a promise on every request.
-    if (kind === 'form') {
-      return c.req.arrayBuffer().then((bytes) => parseForm(bytes, contentType!, maxFormFields))
-    }
-    return c.req.arrayBuffer().then((bytes) => parseJson(bytes, maxDepth))
+  const framed = length !== null && !headers.has('transfer-encoding')
+  if (framed && length === '0' && kind !== undefined) return undefined
+  if (kind === 'form') {
+    // Decided before a byte is read: a form is what any web page can post across sites.
+    return Promise.resolve(limits.forms).then((taken) => {
+      if (!taken) {
+        raw.body?.cancel().catch(() => {})
+        throw notForms(contentType!)
+      }
+      const bytes = framed ? c.req.arrayBuffer() : readCounted(raw, limit)
+      return bytes.then((body) =>
+        body.byteLength === 0 ? undefined : parseForm(body, contentType!, maxFormFields)
+      )
+    })
   }
+  // Its read errors are turned into 4xx by `inputError`, where it is awaited: a `.catch` here
+  // would cost a promise on every request.
+  if (framed && kind !== undefined)
+    return c.req.arrayBuffer().then((bytes) => parseJson(bytes, maxDepth))
   return readCounted(raw, limit).then((bytes) => {
     if (bytes.byteLength === 0) return undefined
     if (kind === undefined) throw unsupported('no Content-Type')
-    if (kind === 'json') return parseJson(bytes, maxDepth)
-    return parseForm(bytes, contentType!, maxFormFields)
+    return parseJson(bytes, maxDepth)
   })
 }
 
@@ -387,11 +398,16 @@ function tooLarge(limit: number): ResponseError {
   )
 }
 
-function unsupported(contentType: string): ResponseError {
+function notForms(contentType: string): ResponseError {
+  const type = contentType.split(';')[0]!.trim()
   return new ResponseError(
     415,
-    `unsupported content type (${contentType}): send application/json or multipart/form-data`
+    `this API takes JSON, not ${type}: send application/json (an API takes forms when its input has a file, or with forms: true)`
   )
+}
+
+function unsupported(contentType: string): ResponseError {
+  return new ResponseError(415, `unsupported content type (${contentType}): send application/json`)
 }
 
 function messageOf(error: unknown): string {

@@ -81,7 +81,7 @@ export function dependsFor(service: Service, link: RequestLink): Record<string, 
                 traceparent = childTraceparent(trace)
               }
               return startCall(
-                targetFor(callee, dependency.url, service),
+                targetFor(callee, dependency, service),
                 api,
                 input,
                 {

@@ -58,6 +58,20 @@ describe('EndpointPool', () => {
     expect((await answered).status).toBe(200)
   })
 
+  it('tries the only worker again a moment after its connection failed, then fails the call', async () => {
+    // A socket file that vanished under a live worker: the supervisor never says it is gone.
+    const tried: string[] = []
+    const pool = new EndpointPool('embedder', (endpoint) => {
+      tried.push(endpoint)
+      return Promise.reject(Object.assign(new Error('connect ENOENT'), { code: 'ENOENT' }))
+    })
+    pool.update(['a'])
+    const caller = new AbortController()
+    await expect(pool.send(call, caller.signal)).rejects.toThrow('ENOENT')
+    expect(caller.signal.aborted).toBe(false)
+    expect(tried).toEqual(['a', 'a'])
+  })
+
   it('fails a call whose second try failed too', async () => {
     const pool = new EndpointPool('embedder', () => Promise.reject(new Error('reset')))
     pool.update(['a', 'b'])

@@ -2,8 +2,9 @@
 // to the one with the fewest calls outstanding from this process (ties in turn), not per
 // connection: two keep-alive clients of the entry still keep every worker of the dependency busy.
 // A call whose connection failed before any response (its worker died, or is draining) is sent
-// once more, to another worker; while no worker is ready, calls wait for one, as long as their
-// signal lets them. Edge-safe: the transport is passed in.
+// once more, to another worker (or to the same one a second later, when it is the only one);
+// while no worker is ready, calls wait for one, as long as their signal lets them. Edge-safe: the
+// transport is passed in.
 import type { OutgoingCall } from '../runtime/types.ts'
 import type { Target } from './call.ts'
 
@@ -53,9 +54,8 @@ export class EndpointPool implements Target {
   }
 
   async send(call: OutgoingCall, signal: AbortSignal): Promise<Response> {
-    let failed: Endpoint | undefined
     for (let attempt = 0; ; attempt++) {
-      const endpoint = this.#pick(failed) ?? (await this.#wait(failed, signal))
+      const endpoint = this.#pick() ?? (await this.#wait(signal))
       endpoint.outstanding++
       let response: Response
       try {
@@ -64,7 +64,6 @@ export class EndpointPool implements Target {
         endpoint.outstanding--
         if (signal.aborted || attempt === 1) throw error
         endpoint.failedAt = performance.now()
-        failed = endpoint
         continue
       }
       return settleWhenDone(response, () => endpoint.outstanding--)
@@ -72,27 +71,29 @@ export class EndpointPool implements Target {
   }
 
   // The ready worker with the fewest calls outstanding, in turn among equals; `undefined` when
-  // there is none but `not` (the one that just failed) or ones that failed a moment ago.
-  #pick(not: Endpoint | undefined): Endpoint | undefined {
+  // there is none but ones that failed a moment ago.
+  #pick(): Endpoint | undefined {
     const all = this.#endpoints
     const now = performance.now()
     let best: Endpoint | undefined
     for (let i = 0; i < all.length; i++) {
       const endpoint = all[(this.#next + i) % all.length]!
-      if (endpoint === not || now - endpoint.failedAt < FAILED_FOR_MS) continue
+      if (now - endpoint.failedAt < FAILED_FOR_MS) continue
       if (best === undefined || endpoint.outstanding < best.outstanding) best = endpoint
     }
     if (best !== undefined) this.#next = (all.indexOf(best) + 1) % all.length
     return best
   }
 
-  // Waits for a worker to be ready (or back), as long as `signal` allows.
-  #wait(not: Endpoint | undefined, signal: AbortSignal): Promise<Endpoint> {
+  // Waits for a worker to be ready (or back), as long as `signal` allows. One whose connection
+  // failed is tried once more after its moment out: a socket file that vanished under a live
+  // worker fails the call then, not when the caller's time is up.
+  #wait(signal: AbortSignal): Promise<Endpoint> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason)
       let timer: ReturnType<typeof setTimeout> | undefined
       const check = () => {
-        const found = this.#pick(not)
+        const found = this.#pick()
         if (found === undefined) {
           this.#waiters.add(check)
           // An endpoint that failed a moment ago may be picked again once the moment is over.

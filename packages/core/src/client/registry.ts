@@ -6,8 +6,10 @@
 // registered symbol so that two copies of @bento/core share it.
 import { readEnv } from '../env.ts'
 import { BentoConfigError } from '../errors.ts'
+import { INTERNAL_TOKEN_HEADER } from '../runtime/internal-token.ts'
 import type { FetchHandler, OutgoingCall } from '../runtime/types.ts'
 import { checkUrl } from '../service/depends.ts'
+import type { ResolvedDependency } from '../service/types.ts'
 import { VARS } from '../vars.ts'
 import type { Target } from './call.ts'
 import { CallError } from './errors.ts'
@@ -139,7 +141,10 @@ function poolOf(service: string): EndpointPool {
   const r = registry()
   let pool = r.pools.get(service)
   if (pool === undefined) {
+    // The graph's token goes to its own workers only, never to a `url` dependency.
+    const token = readEnv(VARS.internalToken)
     pool = new EndpointPool(service, (endpoint, call) => {
+      if (token !== undefined) call.headers[INTERNAL_TOKEN_HEADER] = token
       if (endpoint.startsWith('unix:')) {
         const unix = r.unixFetch
         if (unix === undefined) {
@@ -147,14 +152,15 @@ function poolOf(service: string): EndpointPool {
         }
         return unix(endpoint.slice('unix:'.length), call)
       }
-      return fetchUrl(endpoint, call)
+      return fetchEndpoint(endpoint, call)
     })
     r.pools.set(service, pool)
   }
   return pool
 }
 
-function fetchUrl(base: string, call: OutgoingCall): Promise<Response> {
+// A worker of the graph on a port of 127.0.0.1 (where there are no Unix sockets).
+function fetchEndpoint(base: string, call: OutgoingCall): Promise<Response> {
   return fetch(`${base.replace(/\/+$/, '')}${call.path}`, {
     method: call.method,
     headers: call.headers,
@@ -163,13 +169,102 @@ function fetchUrl(base: string, call: OutgoingCall): Promise<Response> {
   })
 }
 
+/** The most a dependency served elsewhere may answer in one body (streams are read as they come). */
+export const REMOTE_ANSWER_LIMIT = 64 * 2 ** 20
+
 /**
- * A target that sends to the base URL `url`.
+ * A target that sends to the base URL `url`, with `headers` (over `$BENTO_DEPENDS_TOKEN`'s
+ * bearer token). Its answers are not trusted like the graph's own: a redirect is not followed
+ * (it would take the call, and its headers, wherever the answer says) and a body over
+ * `REMOTE_ANSWER_LIMIT` fails the call with a 502.
  * @example
  * const target = urlTarget('embedder', 'http://embedder:3000')
  */
-export function urlTarget(service: string, url: string): Target {
-  return { service, send: (call) => fetchUrl(url, call) }
+export function urlTarget(
+  service: string,
+  url: string,
+  headers: Readonly<Record<string, string>> = {}
+): Target {
+  const token = readEnv(VARS.dependsToken)
+  const own = { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...headers }
+  const base = url.replace(/\/+$/, '')
+  return {
+    service,
+    async send(call) {
+      const response = await fetch(`${base}${call.path}`, {
+        method: call.method,
+        headers: { ...call.headers, ...own },
+        ...(call.body !== undefined && { body: call.body }),
+        ...(call.signal && { signal: call.signal }),
+        redirect: 'manual',
+      })
+      if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+        await response.body?.cancel().catch(() => {})
+        const location = response.headers.get('location')
+        throw new CallError({
+          service,
+          api: '',
+          status: 502,
+          message: `${service} answered ${response.status}, redirecting${location ? ` to ${location.slice(0, 200)}` : ''}: calls to a dependency don't follow redirects; give it the address it answers at`,
+        })
+      }
+      return limited(service, response, REMOTE_ANSWER_LIMIT)
+    },
+  }
+}
+
+// The answer, failing with a 502 past `limit` bytes: at once when its Content-Length says so,
+// else as its body is read. A stream's pieces are read one by one and are not counted.
+function limited(service: string, response: Response, limit: number): Response {
+  const type = response.headers.get('content-type') ?? ''
+  if (response.body === null || /^(text\/event-stream|application\/x-ndjson)/i.test(type)) {
+    return response
+  }
+  const tooLarge = () =>
+    new CallError({
+      service,
+      api: '',
+      status: 502,
+      message: `${service} answered more than ${limit} bytes, the most bento reads from a dependency served elsewhere`,
+    })
+  if (Number(response.headers.get('content-length') ?? 0) > limit) {
+    void response.body.cancel().catch(() => {})
+    throw tooLarge()
+  }
+  let read = 0
+  const body = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        read += chunk.byteLength
+        if (read > limit) controller.error(tooLarge())
+        else controller.enqueue(chunk)
+      },
+    })
+  )
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  })
+}
+
+// A callee that requires a bearer token (`auth: { bearer: env('TOKEN') }`) gets its first one
+// from the caller's own environment, where `bento build` puts it too, unless the dependency sets
+// its own `authorization`.
+function withBearer(
+  dependency: Partial<ResolvedDependency> | undefined
+): Readonly<Record<string, string>> | undefined {
+  const headers = dependency?.headers
+  const secret = dependency?.service?.settings.auth?.bearer[0]
+  if (secret === undefined) return headers
+  if (
+    headers !== undefined &&
+    Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')
+  ) {
+    return headers
+  }
+  const token = typeof secret === 'string' ? secret : readEnv(secret.env)
+  return token === undefined ? headers : { ...headers, authorization: `Bearer ${token}` }
 }
 
 /**
@@ -178,15 +273,23 @@ export function urlTarget(service: string, url: string): Target {
  * @example
  * const target = targetFor('embedder', undefined, search)
  */
-export function targetFor(service: string, codeUrl: string | undefined, caller?: object): Target {
+export function targetFor(
+  service: string,
+  dependency:
+    | (Pick<ResolvedDependency, 'url' | 'headers'> & Partial<ResolvedDependency>)
+    | undefined,
+  caller?: object
+): Target {
   const r = registry()
   const env = fromEnv()
-  const url = env.depends.get(service) ?? codeUrl
+  const url = env.depends.get(service) ?? dependency?.url
   if (url !== undefined) {
-    let target = r.urls.get(url)
+    const headers = withBearer(dependency)
+    const key = headers === undefined ? url : `${url} ${JSON.stringify(headers)}`
+    let target = r.urls.get(key)
     if (target === undefined) {
-      target = urlTarget(service, url)
-      r.urls.set(url, target)
+      target = urlTarget(service, url, headers)
+      r.urls.set(key, target)
     }
     return target
   }

@@ -17,6 +17,7 @@ export const API_KEYS = [
   'method',
   'description',
   'stream',
+  'forms',
   'batchable',
   'maxBatchSize',
   'maxLatencyMs',
@@ -136,6 +137,13 @@ export function normalizeApis(apis: unknown, fail: Fail): NormalizedApi[] {
         `${field}.stream`,
         `must be "sse" or "text", got ${describe(stream)}`,
         'leave it out for server-sent events'
+      )
+    }
+    if (definition.forms !== undefined && typeof definition.forms !== 'boolean') {
+      fail(
+        `${field}.forms`,
+        `must be true or false, got ${describe(definition.forms)}`,
+        'write forms: true to accept form posts (an input with a file accepts them anyway)'
       )
     }
     const normalized = { ...definition, name, route, method, stream }

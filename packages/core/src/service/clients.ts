@@ -13,6 +13,8 @@ export interface Dependency<S = Service> {
   readonly service: S
   /** The base URL it answers at (`http://embedder:3000`); unset: bento serves it. */
   readonly url: string | undefined
+  /** Headers for the calls to `url`. */
+  readonly headers: Readonly<Record<string, string>> | undefined
 }
 
 /** What a `depends` field holds: a service, or `depends(service, options)`, by name. */

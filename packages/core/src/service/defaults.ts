@@ -6,6 +6,8 @@ export const DEFAULTS = {
   multiThreaded: false,
   traffic: { timeout: 60 },
   http: { bodyLimit: 10 * 2 ** 20, maxFormFields: 1000 },
+  cors: { headers: ['content-type', 'authorization'], maxAge: 600 },
+  expose: { metrics: true, docs: true },
   restart: {
     minUptime: 1,
     maxRestarts: 5,

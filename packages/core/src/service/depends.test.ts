@@ -106,6 +106,24 @@ describe('depends: declaring', () => {
     expect(error.message).toContain('depends("embedder"') // names the call
     expect(error.message).toContain('http://')
   })
+
+  it('keeps the headers for calls to its url, refusing ones that would split the request', () => {
+    const dependency = depends(embedder, {
+      url: 'http://embedder:3000',
+      headers: { authorization: 'Bearer t' },
+    })
+    expect(dependency.headers).toEqual({ authorization: 'Bearer t' })
+    expect(Object.isFrozen(dependency.headers)).toBe(true)
+    const split = configError(() =>
+      depends(embedder, { headers: { authorization: 'Bearer t\r\nx-admin: 1' } })
+    )
+    expect(split.message).toMatch(
+      /depends\("embedder", \{ headers \}\) authorization must be a string without line breaks/
+    )
+    expect(configError(() => depends(embedder, { headers: { 'a b': 'x' } })).message).toMatch(
+      /has a header name that is not one: "a b"/
+    )
+  })
 })
 
 describe('depends: bad declarations fail before anything starts', () => {

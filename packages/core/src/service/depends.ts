@@ -10,6 +10,11 @@ import type { ResolvedDependency, Service } from './types.ts'
 export interface DependsOptions {
   /** The base URL the service answers at, when it is served elsewhere (another Deployment). */
   url?: string
+  /**
+   * Headers sent with every call to `url` (an `authorization` the service requires, say); never
+   * to the workers bento serves here. Over `$BENTO_DEPENDS_TOKEN`.
+   */
+  headers?: Record<string, string>
 }
 
 /**
@@ -25,7 +30,14 @@ export function depends<S extends Service<any, any, any>>(
 ): Dependency<S> {
   const url = options.url
   if (url !== undefined) checkUrl(url, `depends(${nameOf(service)}, { url })`)
-  return Object.freeze({ [DEPENDENCY]: true as const, service, url })
+  const headers = options.headers
+  if (headers !== undefined) checkHeaders(headers, `depends(${nameOf(service)}, { headers })`)
+  return Object.freeze({
+    [DEPENDENCY]: true as const,
+    service,
+    url,
+    headers: headers && Object.freeze({ ...headers }),
+  })
 }
 
 /**
@@ -84,9 +96,9 @@ function resolveOne(value: unknown, field: string, fail: Fail): ResolvedDependen
     if (!isService(value.service)) {
       fail(field, 'wraps something that is not a service', 'pass depends(service, options)')
     }
-    return { service: value.service, url: value.url }
+    return { service: value.service, url: value.url, headers: value.headers }
   }
-  if (isService(value)) return { service: value, url: undefined }
+  if (isService(value)) return { service: value, url: undefined, headers: undefined }
   const hint =
     value === undefined
       ? ' (an import that is still undefined: two modules importing each other?)'
@@ -128,4 +140,28 @@ export function checkUrl(url: unknown, field: string): string {
     })
   }
   return url as string
+}
+
+// Header names and values as fetch takes them: a name of token characters, a value without line
+// breaks (which would end the header and start another).
+function checkHeaders(headers: unknown, field: string): void {
+  const fail = (problem: string) => {
+    throw new BentoConfigError({
+      field,
+      problem,
+      fix: "write headers: { authorization: 'Bearer ' + token }, with strings for values",
+    })
+  }
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    fail(`must be an object of header names and values, got ${describe(headers)}`)
+  }
+  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      fail(`has a header name that is not one: ${describe(name)}`)
+    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+      fail(
+        `${name} must be a string without line breaks, got ${typeof value === 'string' ? 'one with a line break' : describe(value)}`
+      )
+    }
+  }
 }

@@ -18,6 +18,8 @@ export const SERVICE_KEYS = [
   'maxMemory',
   'traffic',
   'http',
+  'auth',
+  'expose',
   'envs',
   'depends',
   'restart',

@@ -1,6 +1,7 @@
 // A service's settings, checked and completed with the defaults: every field once, with the rules
 // of fields.ts, and every unknown key refused with the nearest known one.
 import { describe } from '../errors.ts'
+import { normalizeAuth, normalizeCors, normalizeExpose } from './access.ts'
 import { DEFAULTS } from './defaults.ts'
 import { normalizeDeploy } from './deploy.ts'
 import {
@@ -21,7 +22,7 @@ export const RESOURCE_KEYS = ['cpu', 'memory', 'gpu'] as const
 /** The keys of `traffic`. */
 export const TRAFFIC_KEYS = ['timeout', 'maxConcurrency', 'maxQueue'] as const
 /** The keys of `http`. */
-export const HTTP_KEYS = ['bodyLimit', 'maxFormFields'] as const
+export const HTTP_KEYS = ['bodyLimit', 'maxFormFields', 'cors'] as const
 /** The keys of `restart`. */
 export const RESTART_KEYS = [
   'minUptime',
@@ -99,6 +100,8 @@ export function normalizeSettings(config: Record<string, unknown>, fail: Fail): 
     maxMemory: bytes(config.maxMemory, 'maxMemory', fail),
     traffic: normalizeTraffic(config.traffic, fail),
     http: normalizeHttp(config.http, fail),
+    auth: normalizeAuth(config.auth, fail),
+    expose: normalizeExpose(config.expose, fail),
     envs: environmentVariables(config.envs, 'envs', fail),
     restart: normalizeRestart(config.restart, fail),
     drainTimeout: seconds(config.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', fail),
@@ -118,6 +121,7 @@ function normalizeHttp(value: unknown, fail: Fail): ServiceSettings['http'] {
       'http.maxFormFields',
       fail
     ),
+    cors: normalizeCors(http.cors, fail),
   }
 }
 

@@ -6,6 +6,7 @@
 import type { Clients, DependsMap, UntypedDepends } from './clients.ts'
 import type { Deploy, ResolvedDeploy } from './deploy.ts'
 import type { StandardSchemaV1 } from './schema.ts'
+import type { Secret } from './secret.ts'
 import type { ResolvedTracing, Tracing } from './tracing.ts'
 
 export interface WorkerInfo {
@@ -53,6 +54,13 @@ interface ApiCommon<InSchema, OutSchema, Deps> {
   description?: string
   /** How an async iterable result is sent: server-sent events (default) or raw text/bytes. */
   stream?: 'sse' | 'text'
+  /**
+   * Accept its input as a form (`application/x-www-form-urlencoded`, `multipart/form-data`) as well
+   * as JSON. Default: only when the input has a file. A web page on another site can post a form
+   * without the browser asking the service first, so an API that takes forms can be posted to
+   * from any site the user visits.
+   */
+  forms?: boolean
   /**
    * The services this API calls, as in the service's `depends` (both are served): listing them
    * here types `ctx.depends` in the handler, which TypeScript can't do from the service's own.
@@ -154,12 +162,43 @@ export interface ResolvedRestartPolicy {
   keepRetrying: boolean
 }
 
-/** What a request to the service may send; more gets `413` before a handler runs. */
+/** What a request to the service may send (more gets `413` before a handler runs), and CORS. */
 export interface HttpLimits {
   /** The largest request body, in bytes or as a size such as `'50Mi'`. Default 10 MiB. */
   bodyLimit?: number | string
   /** The most fields a form body (URL-encoded or multipart) may have. Default 1,000. */
   maxFormFields?: number
+  /** Which web pages' scripts may call the APIs (CORS). Default: none but the service's own. */
+  cors?: Cors
+}
+
+/** Cross-origin calls from browsers (CORS), answered for the APIs. */
+export interface Cors {
+  /** The origins allowed, e.g. `https://app.example.com`; `'*'` for any (no credentials then). */
+  origin: string | string[]
+  /** Let pages send cookies and `Authorization` (`Access-Control-Allow-Credentials`). Default false. */
+  credentials?: boolean
+  /** Request headers allowed beyond the CORS-safelisted ones. Default: `content-type`, `authorization`. */
+  headers?: string[]
+  /** Seconds a browser may cache a preflight's answer. Default 600. */
+  maxAge?: number
+}
+
+/** Who may call a service on its public port. */
+export interface Auth {
+  /**
+   * Tokens a request must send as `Authorization: Bearer <token>` (several while one is rotated
+   * out), best as `env('NAME')`. `/livez`, `/healthz` and `/readyz` stay open for probes.
+   */
+  bearer: Secret | Secret[]
+}
+
+/** Which operational routes the public port serves besides the APIs and health checks. */
+export interface Expose {
+  /** `/metrics` (Prometheus). Default true. */
+  metrics?: boolean
+  /** The OpenAPI document at `/docs.json` and Swagger UI at `/`. Default true. */
+  docs?: boolean
 }
 
 /** Everything a service declares. `State` is what `onStartup` returns. */
@@ -190,8 +229,12 @@ export interface ServiceConfig<
    */
   maxMemory?: number | string
   traffic?: Traffic
-  /** What a request may send: the size of its body, the fields of a form. */
+  /** What a request may send (the size of its body, the fields of a form), and CORS. */
   http?: HttpLimits
+  /** Require a bearer token on the public port: `auth: { bearer: env('SEARCH_TOKEN') }`. */
+  auth?: Auth
+  /** Which operational routes the public port serves: `expose: { docs: false }`. */
+  expose?: Expose
   /** Extra environment variables for every worker. */
   envs?: Record<string, string>
   /**
@@ -242,7 +285,13 @@ export interface ServiceSettings {
   workerMemory: number | undefined
   maxMemory: number | undefined
   traffic: { timeout: number; maxConcurrency: number | undefined; maxQueue: number | undefined }
-  http: { bodyLimit: number; maxFormFields: number }
+  http: {
+    bodyLimit: number
+    maxFormFields: number
+    cors: { origin: string[]; credentials: boolean; headers: string[]; maxAge: number } | undefined
+  }
+  auth: { bearer: Secret[] } | undefined
+  expose: { metrics: boolean; docs: boolean }
   envs: Record<string, string>
   restart: ResolvedRestartPolicy
   drainTimeout: number
@@ -259,6 +308,8 @@ export interface ResolvedDependency {
   readonly service: Service<any, any, any>
   /** Where it is served, from `depends(service, { url })`; otherwise bento serves it. */
   readonly url: string | undefined
+  /** Headers for the calls to `url`, from `depends(service, { headers })`. */
+  readonly headers: Readonly<Record<string, string>> | undefined
 }
 
 /** A defined service: pass it to `bento serve`, `toHono()`, or the supervisor. */

@@ -6,6 +6,7 @@
 // download), onStartup and onShutdown in every worker for every service it serves, and the
 // services' drain, restart and maxMemory settings. The CLI turns flags into these options;
 // nothing here speaks of flags.
+import { randomBytes } from 'node:crypto'
 import { isAbsolute, resolve } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +16,7 @@ import { environment } from '../env.ts'
 import type { PlanOptions } from '../plan/plan.ts'
 import { runtimeName } from '../runtime/detect.ts'
 import type { PortSharing } from '../runtime/types.ts'
+import { bearerTokens } from '../service/secret.ts'
 import { normalizeTracing } from '../service/tracing.ts'
 import { createLogger, type LogFormat, type Logger } from '../supervisor/logger.ts'
 import type { SuperviseOptions } from '../supervisor/options.ts'
@@ -153,6 +155,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       }
     }
     layout = layoutGraph(description, { service: options.service, addresses })
+    // A token the public port requires, from a variable that is unset, fails here, once.
+    for (const service of layout.entry.services) bearerTokens(service, userEnv)
     plans = planGraph(layout, {
       probe: probe(),
       env: userEnv,
@@ -181,6 +185,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     [VARS.accessLog]: options.accessLog === true ? '1' : '0',
     [VARS.logFormat]: logger.format ?? 'pretty',
     ...(logger.mark !== undefined && { [VARS.logMark]: logger.mark }),
+    // Calls between the services served here carry it; their internal workers require it.
+    ...(layout.local.length > 0 && { [VARS.internalToken]: randomBytes(24).toString('base64url') }),
     ...(layout.addresses.size > 0 && {
       [VARS.depends]: [...layout.addresses].map(([name, url]) => `${name}=${url}`).join(','),
     }),

@@ -1,13 +1,13 @@
 // The pools of a graph with dependencies served here: the public port checked, onDeployment run,
 // each dependency's supervisor started on private sockets and ready before the services that call
 // it, then the entry's; every caller told where its dependencies' workers are as that changes.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import process from 'node:process'
 import { claimPort } from '../runtime/port.ts'
 import type { Logger } from '../supervisor/logger.ts'
 import type { SuperviseOptions } from '../supervisor/options.ts'
+import { MAX_SOCKET_PATH, socketDirectory } from '../supervisor/socket-dir.ts'
 import { type Supervisor, supervise } from '../supervisor/supervisor.ts'
 import { VARS } from '../vars.ts'
 import type { Deployment } from './deployment.ts'
@@ -29,8 +29,17 @@ export interface GraphStart {
   entryName: string
 }
 
-// The longest socket path a worker may get: Linux allows 107 bytes, macOS 103.
-const MAX_SOCKET_PATH = 100
+// A worker's socket is <root>/<service>/<index>.<generation>.sock; this is the longest name
+// counted on.
+const LONGEST_SOCKET = '9999.99999.sock'
+
+// A service's own directory: its name, or its position in the graph where the name is too long.
+function serviceDir(root: string, service: string, position: number): string {
+  const named = join(root, service)
+  return join(named, LONGEST_SOCKET).length <= MAX_SOCKET_PATH
+    ? named
+    : join(root, String(position))
+}
 
 /**
  * Starts the dependencies served here, each ready before the services that call it, then the
@@ -46,7 +55,7 @@ export async function startGraph(
   const { options, logger } = start
   const port = await claimPort(options.host ?? '0.0.0.0', options.port ?? 3000)
   const transport = options.transport ?? (process.platform === 'win32' ? 'tcp' : 'unix')
-  const dir = mkdtempSync(join(tmpdir(), 'bento-'))
+  const dir = socketDirectory(`/1/${LONGEST_SOCKET}`.length)
   const cleanup = () => rmSync(dir, { recursive: true, force: true })
   const pools: ServedPool[] = []
   // Who calls each dependency, and where its workers were last seen: a caller started later
@@ -75,15 +84,11 @@ export async function startGraph(
       logger.log('info', 'running onDeployment')
       await start.deploy()
     }
-    for (const service of layout.local) {
+    for (const [position, service] of layout.local.entries()) {
       const plan = plans.local.get(service.name)!
-      const own = join(dir, service.name)
+      const own = serviceDir(dir, service.name, position + 1)
       mkdirSync(own, { mode: 0o700 })
-      const socket = join(own, `${plan.workers}.99.sock`)
-      const internal = {
-        dir: own,
-        transport: transport === 'unix' && socket.length <= MAX_SOCKET_PATH ? transport : 'tcp',
-      } as const
+      const internal = { dir: own, transport } as const
       let supervisor: Supervisor | undefined
       supervisor = supervise({
         ...start.base,

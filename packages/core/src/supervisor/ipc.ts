@@ -2,11 +2,11 @@
 // node:net on every runtime (Bun and Deno implement it). A socket rather than each runtime's own
 // IPC channel: one implementation, and the kernel closes it when the supervisor dies, even by
 // SIGKILL, which is how workers learn to stop.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, rmSync } from 'node:fs'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { lineSplitter } from './lines.ts'
+import { socketDirectory } from './socket-dir.ts'
 
 /** What a worker tells the supervisor. */
 export type WorkerMessage =
@@ -120,23 +120,17 @@ export interface IpcServer {
 }
 
 /**
- * Listens on a fresh socket under the temporary directory, in a directory only this user can
- * enter and with mode 0600, and calls `onConnection` for each worker that connects.
+ * Listens on a fresh socket in a directory only this user can enter (`socketDirectory`), with
+ * mode 0600, and calls `onConnection` for each worker that connects.
  * @example
  * const ipc = await listenIpc((ch) => ch.onMessage((m) => console.log(m)))
  */
 export async function listenIpc(
   onConnection: (ch: Channel<WorkerMessage, SupervisorMessage>) => void
 ): Promise<IpcServer> {
-  // mkdtemp creates the directory 0700, so nobody else can reach the socket even before chmod.
-  const dir = mkdtempSync(join(tmpdir(), 'bento-'))
+  // The directory is 0700, so nobody else can reach the socket even before chmod.
+  const dir = socketDirectory('/ipc.sock'.length)
   const path = join(dir, 'ipc.sock')
-  if (Buffer.byteLength(path) > 107) {
-    rmSync(dir, { recursive: true, force: true })
-    throw new Error(
-      `the IPC socket path ${path} is longer than Unix sockets allow (107 bytes); set TMPDIR to a shorter directory such as /tmp`
-    )
-  }
   const server = net.createServer((socket) => onConnection(channel(socket)))
   const sockets = new Set<net.Socket>()
   server.on('connection', (socket) => {

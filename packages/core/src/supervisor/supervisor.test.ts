@@ -115,13 +115,14 @@ describe('supervise()', () => {
 })
 
 describe('supervise({ internal })', () => {
-  /** GET / from one endpoint: a Unix socket or a loopback URL. */
-  function getFrom(endpoint: string): Promise<number> {
+  const token = 'the-graph-token'
+  /** GET / from one endpoint (a Unix socket or a loopback URL), with `headers`. */
+  function getFrom(endpoint: string, headers: Record<string, string> = {}): Promise<number> {
     return new Promise((resolve, reject) => {
       const target = endpoint.startsWith('unix:')
         ? { socketPath: endpoint.slice(5) }
         : { host: '127.0.0.1', port: Number(new URL(endpoint).port) }
-      httpRequest({ ...target, path: '/', agent: false }, (res) => {
+      httpRequest({ ...target, path: '/', agent: false, headers }, (res) => {
         res.resume()
         res.on('end', () => resolve(res.statusCode!))
       })
@@ -144,6 +145,7 @@ describe('supervise({ internal })', () => {
         execArgv: [],
         drainTimeout: 5,
         internal: { dir, transport },
+        env: { BENTO_INTERNAL_TOKEN: token },
         onEndpoints: (endpoints) => seen.push(endpoints),
         logger: quietLogger([]),
       })
@@ -160,7 +162,10 @@ describe('supervise({ internal })', () => {
       } else {
         for (const endpoint of endpoints) expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       }
-      for (const endpoint of endpoints) expect(await getFrom(endpoint)).toBe(200)
+      for (const endpoint of endpoints) {
+        expect(await getFrom(endpoint, { 'bento-token': token })).toBe(200)
+        expect(await getFrom(endpoint)).toBe(401)
+      }
       expect(seen.at(-1)?.sort()).toEqual(endpoints.sort())
       expect(await supervisor.stop()).toEqual({ code: 0 })
       expect(seen.at(-1)).toEqual([])

@@ -109,6 +109,7 @@ const OWN_VARS = new Set<string>([
   VARS.handoff,
   VARS.drainTimeout,
   VARS.listen,
+  VARS.internalToken,
 ])
 
 /** Gather topics with this prefix are about the other services of the graph (`graphGather`). */

@@ -7,6 +7,7 @@ import { readEnv } from '../env.ts'
 import { BentoConfigError } from '../errors.ts'
 import { hostRequired } from '../runtime/host.ts'
 import { currentRuntime, type FetchHandler, type Listener, type Runtime } from '../runtime/index.ts'
+import { tokenRequired } from '../runtime/internal-token.ts'
 import { DEFAULTS } from '../service/defaults.ts'
 import { isService } from '../service/service.ts'
 import type { Service } from '../service/types.ts'
@@ -232,9 +233,16 @@ class SupervisedWorker {
       )
       const listen = readEnv(VARS.listen)
       if (listen !== undefined) {
-        // A service only other services call: its own socket, or a private port.
+        // A service only other services call: its own socket, or a private port, answering the
+        // graph's own callers only.
+        const token = readEnv(VARS.internalToken)
+        if (!token) {
+          throw new Error(
+            `a worker listening at ${listen} needs the graph's token in ${VARS.internalToken}: serve the graph with bento serve`
+          )
+        }
         const path = listen.startsWith('unix:') ? listen.slice('unix:'.length) : undefined
-        this.listener = await this.runtime.serve(fetch, {
+        this.listener = await this.runtime.serve(tokenRequired(fetch, token), {
           host: '127.0.0.1',
           port: 0,
           ...(path !== undefined && { path }),

@@ -1,6 +1,7 @@
 // The cross-runtime suite: every group, in order. Node runs it through vitest (app.test.ts), Bun and
 // Deno through run-cases.ts (runtimes.test.ts).
 import type { Group } from '../harness.ts'
+import auth from './auth.ts'
 import batching from './batching.ts'
 import docs from './docs.ts'
 import errors from './errors.ts'
@@ -22,6 +23,7 @@ export const groups: Group[] = [
   metrics,
   docs,
   mount,
+  auth,
 ]
 
 /** Every case's full name (`group › case`), in order. */

@@ -168,7 +168,10 @@ export default define('requests', (test) => {
       name: unique('fields'),
       http: { maxFormFields: 3 },
       apis: {
-        count: api({ handler: (input: Record<string, unknown>) => Object.keys(input).length }),
+        count: api({
+          forms: true,
+          handler: (input: Record<string, unknown>) => Object.keys(input).length,
+        }),
       },
     })
     const app = toHono(s)
@@ -231,12 +234,32 @@ export default define('requests', (test) => {
     })
   })
 
-  test('a url-encoded form is accepted', async () => {
-    const app = toHono(greeter('zod'))
-    const answer = await call(app, 'POST', '/greet', 'name=Ada', {
-      'content-type': 'application/x-www-form-urlencoded',
+  test('a form is refused with 415 unless the API takes forms or its input has a file', async () => {
+    // A cross-site page can post a form without the browser asking first (no CORS preflight):
+    // an API that never meant to take one refuses it before reading it.
+    const refused = toHono(greeter('zod'))
+    const urlEncoded = { 'content-type': 'application/x-www-form-urlencoded' }
+    expectError(
+      await call(refused, 'POST', '/greet', 'name=Ada', urlEncoded),
+      415,
+      /this API takes JSON, not application\/x-www-form-urlencoded: send application\/json \(an API takes forms when its input has a file, or with forms: true\)/
+    )
+    const multipart = new FormData()
+    multipart.append('name', 'Ada')
+    expectError(await call(refused, 'POST', '/greet', multipart), 415, /not multipart\/form-data/)
+    const opted = service({
+      name: unique('forms'),
+      apis: {
+        greet: api({
+          forms: true,
+          input: z.object({ name: z.string() }),
+          handler: ({ name }) => ({ message: `Hello, ${name}!` }),
+        }),
+      },
     })
+    const answer = await call(toHono(opted), 'POST', '/greet', 'name=Ada', urlEncoded)
     assert.equal(answer.status, 200, answer.text)
+    assert.deepEqual(answer.json, { message: 'Hello, Ada!' })
   })
 
   test('a form field named __proto__ stays an own property', async () => {
@@ -245,6 +268,7 @@ export default define('requests', (test) => {
       name: unique('proto'),
       apis: {
         echo: api({
+          forms: true,
           handler: (input) => {
             seen = input as Record<string, unknown>
             return 'ok'

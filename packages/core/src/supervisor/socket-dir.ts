@@ -1,0 +1,23 @@
+// Where bento's Unix sockets live: a fresh directory only this user can enter (mkdtemp makes it
+// 0700), under the temporary directory. Linux allows a socket path 107 bytes, macOS 103; a TMPDIR
+// too long to leave `room` for the names under it gives way to /tmp, which every Unix has, so that
+// where the temporary directory is never turns a private socket into a TCP port or a failed start.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import process from 'node:process'
+
+/** The longest socket path bento makes: under both systems' limits. */
+export const MAX_SOCKET_PATH = 100
+
+/**
+ * Creates a private directory for sockets whose names, below it, take up to `room` bytes.
+ * @example
+ * const dir = socketDirectory('/ipc.sock'.length)
+ */
+export function socketDirectory(room: number): string {
+  const fits = (base: string) =>
+    Buffer.byteLength(join(base, 'bento-XXXXXX')) + room <= MAX_SOCKET_PATH
+  const base = fits(tmpdir()) || process.platform === 'win32' ? tmpdir() : '/tmp'
+  return mkdtempSync(join(base, 'bento-'))
+}
