@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: manifests are read back as plain data, deep paths and all
-import { depends, service } from '@bento/core'
+import { depends, env, service } from '@bento/core'
 import { describeExport, findExport, layoutGraph } from '@bento/core/serve'
 import { describe, expect, it } from 'vitest'
 import { validateObject } from '../../test/kube.ts'
@@ -48,6 +48,7 @@ describe('manifests', () => {
     expect(kustomization).toMatchObject({ kind: 'Kustomization', resources: ['hello.yaml'] })
     const k = validated(services[0]!.objects)
     expect(Object.keys(k)).toEqual([
+      'ConfigMap',
       'Deployment',
       'Service',
       'PodDisruptionBudget',
@@ -60,10 +61,15 @@ describe('manifests', () => {
       requests: { cpu: '1500m', memory: '512Mi' },
       limits: { cpu: '1500m', memory: '512Mi' },
     })
-    expect(c.env).toEqual([
-      { name: 'PORT', value: '3000' },
-      { name: 'MODEL', value: 'small' },
-    ])
+    expect(c.env).toEqual([{ name: 'PORT', value: '3000' }])
+    // envs live in a ConfigMap, whose hash the pod template carries: a change rolls the pods.
+    expect(k.ConfigMap).toMatchObject({ metadata: { name: 'hello-env' }, data: { MODEL: 'small' } })
+    expect(c.envFrom).toEqual([{ configMapRef: { name: 'hello-env' } }])
+    const hash = k.Deployment.spec.template.metadata.annotations['bento.dev/envs-hash']
+    expect(hash).toMatch(/^[0-9a-f]{16}$/)
+    const changed = build(service({ ...hello.definition, envs: { MODEL: 'large' } }))
+    const other = validated(changed.services[0]!.objects).Deployment
+    expect(other.spec.template.metadata.annotations['bento.dev/envs-hash']).not.toBe(hash)
     expect(c.livenessProbe.httpGet.path).toBe('/livez')
     expect(c.readinessProbe.httpGet.path).toBe('/readyz')
     // 300 s to start (the default startupTimeout), in 5 s probes.
@@ -114,6 +120,62 @@ describe('manifests', () => {
     for (const k of [callee, caller]) {
       expect(k.Deployment.metadata.labels['app.kubernetes.io/part-of']).toBe('app')
     }
+  })
+
+  it('reads secrets from one Secret it does not write, and lets only callers reach a callee', () => {
+    const embedder = service({
+      name: 'embedder',
+      auth: { bearer: env('EMBEDDER_TOKEN') },
+      deploy: { secretEnvs: ['HF_TOKEN'] },
+      apis: { embed: { handler } },
+    })
+    const api = service({
+      name: 'search',
+      auth: { bearer: [env('SEARCH_TOKEN'), 'literal-token'] },
+      depends: { embedder },
+      apis: { search: { handler } },
+    })
+    const { services, secret } = build(api)
+    expect(secret).toEqual({ name: 'app-secrets', keys: ['EMBEDDER_TOKEN', 'HF_TOKEN', 'SEARCH_TOKEN'] })
+    const callee = validated(services[0]!.objects)
+    const caller = validated(services[1]!.objects)
+    const fromSecret = (key: string) => ({
+      name: key,
+      valueFrom: { secretKeyRef: { name: 'app-secrets', key } },
+    })
+    expect(container(callee.Deployment).env.slice(1)).toEqual([
+      fromSecret('EMBEDDER_TOKEN'),
+      fromSecret('HF_TOKEN'),
+    ])
+    // The caller reads the callee's token, to send it, and its own; no value is written anywhere.
+    expect(container(caller.Deployment).env.filter((e: any) => e.valueFrom)).toEqual([
+      fromSecret('EMBEDDER_TOKEN'),
+      fromSecret('SEARCH_TOKEN'),
+    ])
+    const written = JSON.stringify(services)
+    expect(written).not.toContain('literal-token')
+    expect(services.flatMap((s) => s.objects.map((o) => o.kind))).not.toContain('Secret')
+    // The callee answers search's pods only; the entry, being public, has no NetworkPolicy.
+    expect(callee.NetworkPolicy.spec).toEqual({
+      podSelector: { matchLabels: callee.Deployment.spec.selector.matchLabels },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [
+            {
+              podSelector: {
+                matchLabels: {
+                  'app.kubernetes.io/name': 'search',
+                  'app.kubernetes.io/part-of': 'app',
+                },
+              },
+            },
+          ],
+          ports: [{ port: 'http', protocol: 'TCP' }],
+        },
+      ],
+    })
+    expect(caller.NetworkPolicy).toBeUndefined()
   })
 
   it('asks for whole GPUs, tolerates GPU nodes and replaces GPU pods one at a time', () => {

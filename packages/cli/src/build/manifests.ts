@@ -1,9 +1,17 @@
 // Kubernetes manifests for a graph: one Deployment, Service, PodDisruptionBudget and autoscaler
-// per service, each service a Deployment of its own that calls the others through their Services'
+// per service (with its ConfigMap, its Secret variables and, but for the entry, a NetworkPolicy:
+// wiring.ts), each service a Deployment of its own that calls the others through their Services'
 // cluster DNS names. Pure: objects from the described graph and the build's options, so tests
 // validate exactly what is written.
 import type { GraphLayout, ServiceDescription } from '@bento/core/serve'
 import { APP_DIR, IMAGE_USER } from './containerfile.ts'
+import {
+  configMapFor,
+  networkPolicyFor,
+  type SecretNeeds,
+  secretEnv,
+  secretVariables,
+} from './wiring.ts'
 
 /** How the manifests are written, from `bento build`'s flags. */
 export interface ManifestOptions {
@@ -63,48 +71,71 @@ export function kubeName(name: string): string {
 export function manifests(
   layout: GraphLayout,
   options: ManifestOptions
-): { services: ServiceManifests[]; kustomization: KubeObject; warnings: string[] } {
+): {
+  services: ServiceManifests[]
+  kustomization: KubeObject
+  secret: SecretNeeds | undefined
+  warnings: string[]
+} {
   const warnings: string[] = []
-  const deployed = new Set(layout.local.map((s) => s.name))
-  const units: {
-    name: string
-    settings: ServiceDescription['settings']
-    serves: ServiceDescription[]
-    alone: boolean
-  }[] = [
-    ...layout.local.map((s) => ({ name: s.name, settings: s.settings, serves: [s], alone: true })),
-  ]
+  const deployed = new Map(layout.local.map((s) => [s.name, s]))
+  const units: Unit[] = layout.local.map((s) => ({
+    name: s.name,
+    settings: s.settings,
+    serves: [s],
+    alone: true,
+    isEntry: false,
+  }))
   const entryServices = layout.entry.services
   units.push({
     name: layout.entry.kind === 'service' ? entryServices[0]!.name : options.appName,
     settings: layout.entry.kind === 'service' ? entryServices[0]!.settings : merged(entryServices),
     serves: entryServices,
     alone: layout.entry.kind === 'service',
+    isEntry: true,
   })
-  const services = units.map((unit) => {
+  const secretName = `${kubeName(options.appName)}-secrets`
+  const secretKeys = new Set<string>()
+  // Who calls each deployed service, by Deployment name: its NetworkPolicy lets only them in.
+  const callers = new Map<string, Set<string>>()
+  const wired = units.map((unit) => {
     const name = kubeName(unit.name)
     const depends: string[] = []
+    const callees: ServiceDescription[] = []
     for (const s of unit.serves) {
       for (const { service, url } of Object.values(s.depends)) {
         const address = layout.addresses.get(service) ?? url
-        if (address === undefined && deployed.has(service)) {
+        const callee = deployed.get(service)
+        if (address === undefined && callee !== undefined) {
           depends.push(`${service}=http://${kubeName(service)}:${options.port}`)
+          callees.push(callee)
+          callers.set(service, (callers.get(service) ?? new Set()).add(name))
         }
       }
     }
-    return {
-      service: unit.name,
-      file: `${name}.yaml`,
-      objects: objectsFor(name, unit, [...new Set(depends)], options, warnings),
-    }
+    const secrets = secretVariables(unit.serves, callees)
+    for (const key of secrets) secretKeys.add(key)
+    return { unit, name, depends: [...new Set(depends)], secrets }
   })
+  const services = wired.map(({ unit, name, depends, secrets }) => ({
+    service: unit.name,
+    file: `${name}.yaml`,
+    objects: objectsFor(name, unit, depends, options, warnings, {
+      secrets,
+      secretName,
+      // The entry is public; every other service answers its callers only.
+      callers: unit.isEntry ? undefined : [...(callers.get(unit.name) ?? [])].sort(),
+    }),
+  }))
   const kustomization: KubeObject = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
     metadata: { name: kubeName(options.appName) },
     resources: services.map((s) => s.file),
   }
-  return { services, kustomization, warnings }
+  const secret =
+    secretKeys.size === 0 ? undefined : { name: secretName, keys: [...secretKeys].sort() }
+  return { services, kustomization, secret, warnings }
 }
 
 // An app entry (a Hono app with services mounted) is one Deployment: it needs what its most
@@ -127,12 +158,22 @@ function merged(services: readonly ServiceDescription[]): ServiceDescription['se
   }
 }
 
+// One Deployment's worth: a service, or an app entry with the services it mounts.
+interface Unit {
+  name: string
+  settings: ServiceDescription['settings']
+  serves: ServiceDescription[]
+  alone: boolean
+  isEntry: boolean
+}
+
 function objectsFor(
   name: string,
-  unit: { name: string; settings: ServiceDescription['settings']; alone: boolean },
+  unit: Unit,
   depends: string[],
   options: ManifestOptions,
-  warnings: string[]
+  warnings: string[],
+  access: { secrets: string[]; secretName: string; callers: string[] | undefined }
 ): KubeObject[] {
   const { settings } = unit
   const { deploy, resources } = settings
@@ -156,8 +197,9 @@ function objectsFor(
   const env = [
     { name: 'PORT', value: String(options.port) },
     ...(depends.length > 0 ? [{ name: 'BENTO_DEPENDS', value: depends.join(',') }] : []),
-    ...Object.entries(settings.envs).map(([key, value]) => ({ name: key, value })),
+    ...secretEnv(access.secrets, access.secretName),
   ]
+  const config = configMapFor(name, labels, settings.envs)
   const autoscaling = options.autoscale === 'none' ? undefined : deploy.autoscaling
   let scaler: KubeObject | undefined
   if (autoscaling !== undefined && options.autoscale === 'hpa' && resources.cpu === undefined) {
@@ -233,6 +275,8 @@ function objectsFor(
             'prometheus.io/scrape': 'true',
             'prometheus.io/port': String(options.port),
             'prometheus.io/path': '/metrics',
+            // A change of envs changes the pod template, so the pods are replaced.
+            ...(config && { 'bento.dev/envs-hash': config.hash }),
           },
         },
         spec: {
@@ -256,6 +300,7 @@ function objectsFor(
               args: [...(unit.alone ? ['--service', unit.name] : []), '--log-format', 'json'],
               ports: [{ name: 'http', containerPort: options.port, protocol: 'TCP' }],
               env,
+              ...(config && { envFrom: [{ configMapRef: { name: config.object.metadata.name } }] }),
               resources: {
                 // Requests equal to limits: the CFS quota bento sizes its workers from is the
                 // limit, and the scheduler reserves exactly that.
@@ -315,5 +360,16 @@ function objectsFor(
     metadata: { name, labels },
     spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
   }
-  return [deployment, service, budget, ...(scaler ? [scaler] : [])]
+  const policy =
+    access.callers === undefined
+      ? undefined
+      : networkPolicyFor(name, labels, selector, access.callers, kubeName(options.appName))
+  return [
+    ...(config ? [config.object] : []),
+    deployment,
+    service,
+    budget,
+    ...(scaler ? [scaler] : []),
+    ...(policy ? [policy] : []),
+  ]
 }

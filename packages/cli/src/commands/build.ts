@@ -54,6 +54,11 @@ export interface BuildResult {
   /** Every service deployed, with its manifest file and the kinds in it. */
   services: { name: string; file: string; kinds: string[] }[]
   kustomization: string
+  /**
+   * The Secret the pods read their secret variables from (`auth.bearer: env(…)`,
+   * `deploy.secretEnvs`), and the keys it must hold: the build never writes it.
+   */
+  secret: { name: string; keys: string[] } | undefined
   warnings: string[]
 }
 
@@ -139,6 +144,7 @@ export async function build(
       kinds: s.objects.map((o) => o.kind),
     })),
     kustomization: join('k8s', 'kustomization.yaml'),
+    secret: written.secret,
     warnings: written.warnings,
   }
   if (options.json) {
@@ -160,6 +166,11 @@ export async function build(
   }
   for (const warning of written.warnings) print(`warning ${warning}`)
   print(`\n  podman build -t ${image} ${where}   # or docker build`)
+  if (written.secret !== undefined) {
+    const { name, keys } = written.secret
+    const literals = keys.map((key) => `--from-literal=${key}=...`).join(' ')
+    print(`  kubectl create secret generic ${name} ${literals}   # once; values never in the build`)
+  }
   print(`  kubectl apply -k ${where}/k8s`)
   return result
 }

@@ -13,6 +13,11 @@ export interface Deploy {
   autoscaling?: false | Autoscaling
   /** Seconds a pod may take to start (model loads) before it is restarted. Default 300. */
   startupTimeout?: number
+  /**
+   * Environment variables read from the build's Kubernetes Secret (`<app>-secrets`), by name:
+   * `['HF_TOKEN']`. Their values never appear in the code or the build; `envs` are for the rest.
+   */
+  secretEnvs?: string[]
 }
 
 /** The autoscaler's bounds and targets. */
@@ -31,10 +36,17 @@ export interface ResolvedDeploy {
   image: string | undefined
   autoscaling: { maxReplicas: number; targetInFlight: number; targetCpuPercent: number } | undefined
   startupTimeout: number
+  secretEnvs: string[]
 }
 
 /** The keys of `deploy`. */
-export const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'startupTimeout'] as const
+export const DEPLOY_KEYS = [
+  'replicas',
+  'image',
+  'autoscaling',
+  'startupTimeout',
+  'secretEnvs',
+] as const
 /** The keys of `deploy.autoscaling`. */
 export const AUTOSCALING_KEYS = ['maxReplicas', 'targetInFlight', 'targetCpuPercent'] as const
 
@@ -63,9 +75,24 @@ export function normalizeDeploy(value: unknown, fail: Fail): ResolvedDeploy {
     'deploy.startupTimeout',
     fail
   )
-  if (deploy.autoscaling === false) {
-    return { replicas, image: image as string | undefined, autoscaling: undefined, startupTimeout }
+  const secretEnvs = deploy.secretEnvs ?? []
+  if (
+    !Array.isArray(secretEnvs) ||
+    secretEnvs.some((n) => typeof n !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+  ) {
+    fail(
+      'deploy.secretEnvs',
+      `must be a list of environment variable names, got ${describe(secretEnvs)}`,
+      "write secretEnvs: ['HF_TOKEN']"
+    )
   }
+  const common = {
+    replicas,
+    image: image as string | undefined,
+    startupTimeout,
+    secretEnvs: [...new Set(secretEnvs as string[])],
+  }
+  if (deploy.autoscaling === false) return { ...common, autoscaling: undefined }
   const scaling = settingsObject(
     deploy.autoscaling,
     'deploy.autoscaling',
@@ -102,8 +129,7 @@ export function normalizeDeploy(value: unknown, fail: Fail): ResolvedDeploy {
     )
   }
   return {
-    replicas,
-    image: image as string | undefined,
+    ...common,
     autoscaling: {
       maxReplicas,
       targetInFlight: integer(
@@ -115,6 +141,5 @@ export function normalizeDeploy(value: unknown, fail: Fail): ResolvedDeploy {
       ),
       targetCpuPercent,
     },
-    startupTimeout,
   }
 }

@@ -52,6 +52,7 @@ describe('service(): defaults', () => {
         image: undefined,
         autoscaling: { maxReplicas: 4, targetInFlight: 8, targetCpuPercent: 70 },
         startupTimeout: 300,
+        secretEnvs: [],
       },
       tracing: { sampleRate: 1, attributes: {} },
     })
@@ -167,6 +168,7 @@ describe('service(): every bad value names the field and the fix', () => {
     ['auth.bearer', { auth: { bearer: 'has space' } }, "bearer: env('"],
     ['auth.bearer.1', { auth: { bearer: ['ok', 42] } }, "bearer: env('"],
     ['expose.docs', { expose: { docs: 'no' } }, 'docs: false'],
+    ['deploy.secretEnvs', { deploy: { secretEnvs: ['HF TOKEN'] } }, "secretEnvs: ['HF_TOKEN']"],
     ['expose.admin', { expose: { admin: true } }, 'metrics, docs'],
     ['apis.predict.forms', { apis: { predict: { handler, forms: 'yes' } } }, 'forms: true'],
     ['envs', { envs: ['A=1'] }, 'HF_HOME'],
@@ -280,12 +282,15 @@ describe('service(): every bad value names the field and the fix', () => {
 describe('service(): deploy', () => {
   it('scales from deploy.replicas to 4 × as many by default, or not at all with autoscaling: false', () => {
     expect(svc({ deploy: { replicas: 2 } }).settings.deploy.autoscaling?.maxReplicas).toBe(8)
-    const fixed = svc({ deploy: { replicas: 3, autoscaling: false, image: 'r.io/a:1' } })
+    const fixed = svc({
+      deploy: { replicas: 3, autoscaling: false, image: 'r.io/a:1', secretEnvs: ['HF_TOKEN'] },
+    })
     expect(fixed.settings.deploy).toEqual({
       replicas: 3,
       image: 'r.io/a:1',
       autoscaling: undefined,
       startupTimeout: 300,
+      secretEnvs: ['HF_TOKEN'],
     })
   })
 
