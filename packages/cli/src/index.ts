@@ -8,6 +8,8 @@ export {
   api,
   type Backoff,
   type BatchApi,
+  type BatchContext,
+  type BatchItem,
   BentoConfigError,
   CallError,
   type CallOptions,

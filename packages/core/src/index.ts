@@ -29,6 +29,8 @@ export type {
   Auth,
   Backoff,
   BatchApi,
+  BatchContext,
+  BatchItem,
   Cors,
   Expose,
   HandlerResult,

@@ -152,7 +152,7 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
     traced,
     state,
     metrics,
-    dispatch: createDispatch(api, metrics, traced),
+    dispatch: createDispatch(api, state.service, metrics, traced),
     timeout: state.service.settings.traffic.timeout,
     limits: inputLimits(api, state.service, settings),
     how: { dev: settings.dev, api: api.name, onError: settings.onError },

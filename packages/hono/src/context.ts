@@ -134,6 +134,16 @@ export class HandlerContext implements ApiContext {
     return this.#call.signal
   }
 
+  /** Milliseconds left before this request times out (a batch's calls last as long as its longest). */
+  remainingMs(): number {
+    return this.#call.left()
+  }
+
+  /** The request's spans, when tracing is on. */
+  get traced(): TracedRequest | undefined {
+    return this.#call.traced
+  }
+
   /** The clients of the services this one depends on, made on first use. */
   get depends(): Clients<unknown> {
     this.#depends ??= dependsFor(this.#service, {

@@ -2,8 +2,15 @@
 // Batcher: requests that reach this worker together are grouped, the handler gets their inputs as
 // one array, and each request gets its own output back (or the batch's error, or a quick 503 when
 // it can't be answered within maxLatencyMs).
-import type { ApiContext, NormalizedApi } from '@bento/core'
-import { activeTelemetry, Batcher, type TracedApi, type TracedRequest } from '@bento/core/adapter'
+import type { ApiContext, BatchContext, NormalizedApi, Service } from '@bento/core'
+import {
+  activeTelemetry,
+  Batcher,
+  dependsFor,
+  type TracedApi,
+  type TracedRequest,
+} from '@bento/core/adapter'
+import { HandlerContext } from './context.ts'
 import type { ApiMetrics } from './metrics.ts'
 
 /**
@@ -21,11 +28,12 @@ interface Item {
 /**
  * The dispatch function of `api`: its handler for a single API, a batcher for a batchable one.
  * @example
- * const dispatch = createDispatch(api, metrics)
+ * const dispatch = createDispatch(api, service, metrics, traced)
  * const output = await dispatch({ text: 'hi' }, ctx)
  */
 export function createDispatch(
   api: NormalizedApi,
+  service: Service,
   metrics: ApiMetrics,
   traced: TracedApi
 ): Dispatch {
@@ -33,7 +41,7 @@ export function createDispatch(
     const handler = api.handler as (input: unknown, ctx: ApiContext) => unknown
     return handler
   }
-  const handler = api.handler as (inputs: unknown[], ctx: ApiContext) => unknown
+  const handler = api.handler as (inputs: unknown[], ctx: BatchContext) => unknown
   const batcher = new Batcher<Item, unknown>({
     maxBatchSize: api.maxBatchSize ?? 32,
     maxLatencyMs: api.maxLatencyMs ?? 100,
@@ -41,7 +49,7 @@ export function createDispatch(
       const run = () =>
         handler(
           items.map((item) => item.input),
-          batchContext(items)
+          batchContext(items, service)
         ) as unknown[]
       const telemetry = activeTelemetry()
       if (telemetry === undefined) return run()
@@ -60,10 +68,13 @@ export function createDispatch(
 }
 
 /**
- * The context a batch handler gets: the worker's (index, state, GPUs) with the first request's
- * id and headers, and a signal that aborts only once every request of the batch has gone.
+ * The context a batch handler gets (`BatchContext`): the worker's (index, state, GPUs) with the
+ * first request's id and headers; a signal that aborts only once every request of the batch has
+ * gone; `depends` calls bound to that signal and to the longest deadline of the requests still
+ * there, so that a request that leaves or asks for a short deadline loses only its own item; and
+ * each request's own id, headers and signal in `items`.
  */
-function batchContext(items: Item[]): ApiContext {
+function batchContext(items: Item[], service: Service): BatchContext {
   const first = items[0]!.ctx
   const controller = new AbortController()
   let gone = 0
@@ -75,6 +86,15 @@ function batchContext(items: Item[]): ApiContext {
     if (ctx.signal.aborted) onAbort()
     else ctx.signal.addEventListener('abort', onAbort, { once: true })
   }
+  const remainingMs = () => {
+    let most = 0
+    for (const { ctx } of items) {
+      if (ctx.signal.aborted) continue
+      most = Math.max(most, ctx instanceof HandlerContext ? ctx.remainingMs() : Infinity)
+    }
+    return most
+  }
+  let depends: ApiContext['depends'] | undefined
   return {
     workerIndex: first.workerIndex,
     workerCount: first.workerCount,
@@ -84,7 +104,20 @@ function batchContext(items: Item[]): ApiContext {
     requestId: first.requestId,
     headers: first.headers,
     signal: controller.signal,
-    // Calls from a batch carry the first request's deadline and trace.
-    depends: first.depends,
+    get depends() {
+      depends ??= dependsFor(service, {
+        signal: controller.signal,
+        remainingMs,
+        requestId: first.requestId,
+        headers: first.headers,
+        traced: first instanceof HandlerContext ? first.traced : undefined,
+      }) as ApiContext['depends']
+      return depends
+    },
+    items: items.map(({ ctx }) => ({
+      requestId: ctx.requestId,
+      headers: ctx.headers,
+      signal: ctx.signal,
+    })),
   }
 }

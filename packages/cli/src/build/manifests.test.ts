@@ -136,7 +136,10 @@ describe('manifests', () => {
       apis: { search: { handler } },
     })
     const { services, secret } = build(api)
-    expect(secret).toEqual({ name: 'app-secrets', keys: ['EMBEDDER_TOKEN', 'HF_TOKEN', 'SEARCH_TOKEN'] })
+    expect(secret).toEqual({
+      name: 'app-secrets',
+      keys: ['EMBEDDER_TOKEN', 'HF_TOKEN', 'SEARCH_TOKEN'],
+    })
     const callee = validated(services[0]!.objects)
     const caller = validated(services[1]!.objects)
     const fromSecret = (key: string) => ({

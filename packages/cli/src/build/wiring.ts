@@ -59,7 +59,12 @@ export function configMapFor(
   if (Object.keys(envs).length === 0) return undefined
   const data = Object.fromEntries(Object.entries(envs).sort(([a], [b]) => a.localeCompare(b)))
   return {
-    object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-env`, labels }, data },
+    object: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${name}-env`, labels },
+      data,
+    },
     hash: createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16),
   }
 }

@@ -83,6 +83,27 @@ export interface SingleApi<
   handler: (input: InputOf<InSchema>, ctx: ApiContext<State, Deps>) => Result
 }
 
+/** One request of a batch, as its handler sees it beside the input of the same index. */
+export interface BatchItem {
+  /** The request's own id (`x-request-id`). */
+  readonly requestId: string
+  readonly headers: Headers
+  /** Aborted when this request's client goes away or its own deadline passes. */
+  readonly signal: AbortSignal
+}
+
+/**
+ * What a batch handler receives besides its inputs: the worker's, with `signal` aborted only when
+ * every request of the batch has gone, `depends` calls that last as long as the longest deadline
+ * of the batch's requests still waiting (and carry the first one's trace), and each request's own
+ * id, headers and signal in `items`, in the order of the inputs. `requestId` and `headers` are the
+ * first request's.
+ */
+export interface BatchContext<State = unknown, Deps = UntypedDepends>
+  extends ApiContext<State, Deps> {
+  readonly items: readonly BatchItem[]
+}
+
 /** An API whose handler receives a batch of inputs and returns one output per input, in order. */
 export interface BatchApi<
   InSchema = unknown,
@@ -96,7 +117,7 @@ export interface BatchApi<
   maxBatchSize?: number
   /** A request waits at most this long for its batch to be answered. Default 100. */
   maxLatencyMs?: number
-  handler: (inputs: InputOf<InSchema>[], ctx: ApiContext<State, Deps>) => Result
+  handler: (inputs: InputOf<InSchema>[], ctx: BatchContext<State, Deps>) => Result
 }
 
 /** One API of a service. */

@@ -149,6 +149,82 @@ export default define('batching', (test) => {
     assert.ok(calls <= 7, `the refused request never reached the handler (${calls} calls)`)
   })
 
+  test("a request's short deadline costs only its own item: the batch's calls last as long as the longest", async () => {
+    const model = service({
+      name: unique('batch-model'),
+      apis: {
+        wait: api({
+          input: z.object({ ms: z.number() }),
+          handler: async ({ ms }, ctx) => {
+            await new Promise<void>((resolve, reject) => {
+              const timer = setTimeout(resolve, ms)
+              ctx.signal.addEventListener('abort', () => {
+                clearTimeout(timer)
+                reject(ctx.signal.reason)
+              })
+            })
+            return { waited: ms }
+          },
+        }),
+      },
+    })
+    const gate = deferred<void>()
+    const batches: { ids: string[]; aborted: boolean[] }[] = []
+    let validated = 0
+    const s = service({
+      name: unique('batch-caller'),
+      apis: {
+        score: api({
+          batchable: true,
+          depends: { model },
+          maxLatencyMs: 5_000,
+          input: z.object({ text: z.string() }).transform((v) => {
+            validated++
+            return v
+          }),
+          handler: async (inputs: Array<{ text: string }>, ctx) => {
+            batches.push({
+              ids: ctx.items.map((item) => item.requestId),
+              aborted: ctx.items.map((item) => item.signal.aborted),
+            })
+            if (batches.length === 1) {
+              await gate.promise
+              return inputs.map(({ text }) => ({ text, waited: 0 }))
+            }
+            // One call for the whole batch, as a model tier is called.
+            const { waited } = await ctx.depends.model.wait({ ms: 1_200 })
+            return inputs.map(({ text }) => ({ text, waited }))
+          },
+        }),
+      },
+    })
+    const app = toHono(s, { dependencies: 'in-process', ...quietErrors() })
+    const first = call(app, 'POST', '/score', { text: 'first' }, { 'x-request-id': 'req-first' })
+    await until(() => batches.length === 1)
+    // A asks for 800 ms; B has the service's 60 s. Both wait behind the first batch (however slow
+    // the machine, A is queued long before its time is up: the gate opens once both are).
+    const a = call(
+      app,
+      'POST',
+      '/score',
+      { text: 'a' },
+      {
+        'x-request-id': 'req-a',
+        'bento-timeout': '800',
+      }
+    )
+    const b = call(app, 'POST', '/score', { text: 'b' }, { 'x-request-id': 'req-b' })
+    await until(() => validated === 3)
+    gate.resolve()
+    assert.equal((await first).status, 200)
+    expectError(await a, 504, /no answer within the 0\.8 s timeout/)
+    const answer = await b
+    assert.equal(answer.status, 200, answer.text)
+    assert.deepEqual(answer.json, { text: 'b', waited: 1_200 })
+    // They were one batch, whose handler saw each request's own id, in the order of the inputs.
+    assert.deepEqual(batches[1], { ids: ['req-a', 'req-b'], aborted: [false, false] })
+  })
+
   test('/metrics reports batch sizes and how long requests waited for their batch', async () => {
     const { s, gate, batches } = gatedEcho()
     const app = toHono(s)
