@@ -18,6 +18,8 @@ export default service<State>({
   workers: 'cpu_count',
   // Each worker holds its own copy of the model (32 MiB of weights plus onnxruntime).
   workerMemory: '200Mi',
+  // onnxruntime-node is a native addon: on Deno, a worker may load it only with FFI allowed.
+  deno: { allow: ['--allow-ffi'] },
   async onStartup(worker) {
     const session = await ort.InferenceSession.create(MODEL, {
       intraOpNumThreads: worker.threads,

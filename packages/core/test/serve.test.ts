@@ -2,7 +2,7 @@
 // the entry: a deployment process describes it and runs onDeployment once; every worker runs
 // onStartup and onShutdown for every service it serves; an app's pool is planned from its services.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -157,6 +157,34 @@ describe("a graph's private sockets", () => {
       expect((await proc.exited).code).toBe(0)
     } finally {
       rmSync(long, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('Deno workers', () => {
+  it('get the permissions bento needs, not --allow-all, and what the service adds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bento-allow-'))
+    const file = join(dir, 'out.txt')
+    try {
+      for (const allow of [undefined, `--allow-write=${dir}`]) {
+        const proc = serve(
+          'deno',
+          { entry: './allow-entry.mjs' },
+          allow === undefined ? {} : { FIXTURE_ALLOW: allow }
+        )
+        const [, port] = await proc.waitFor(/^TEST READY port=(\d+)/)
+        const answer = await fetch(
+          `http://127.0.0.1:${port}/write?path=${encodeURIComponent(file)}`
+        )
+        const { write, run } = await answer.json()
+        // A worker writes nowhere but its sockets and starts no program, unless the service says.
+        expect(write).toBe(allow === undefined ? 'NotCapable' : 'ok')
+        expect(run).toBe('NotCapable')
+        proc.signal('SIGTERM')
+        expect((await proc.exited).code).toBe(0)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

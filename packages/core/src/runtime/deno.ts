@@ -1,5 +1,6 @@
 // Deno: each worker binds the public port itself with SO_REUSEPORT (`--unstable-net`), because
 // Deno can't listen on an inherited socket (denoland/deno#6529). Same trade-offs as Bun.
+import { VARS } from '../vars.ts'
 import { drainingHandler, sleep } from './draining.ts'
 import { reusePortShare } from './shared.ts'
 import type {
@@ -68,7 +69,7 @@ function spawn(options: SpawnOptions): ChildHandle {
     // also after every successful response (Deno 2.9 warns about the legacy behaviour otherwise).
     args: [
       'run',
-      '--allow-all',
+      ...workerPermissions(options.env),
       '--unstable-net',
       '--unstable-no-legacy-abort',
       ...options.execArgv,
@@ -100,6 +101,32 @@ function spawn(options: SpawnOptions): ChildHandle {
     },
     exited,
   }
+}
+
+// What a worker may do, rather than --allow-all: read files (modules and models load from
+// anywhere the project is), use the network (its port, its dependencies), read the environment and
+// the system's figures; write only in the directories of its own sockets; no subprocesses, no
+// FFI. A service widens this with `deno: { allow: [...] }`, which comes after these in execArgv.
+// The deployment process keeps --allow-all: it must load the entry to learn what the services ask
+// for, it runs onDeployment (a download, a migration) once, and it never takes a request.
+function workerPermissions(env: Record<string, string>): string[] {
+  if (env[VARS.role] === 'deploy') return ['--allow-all']
+  const dirs = new Set<string>()
+  const ipc = env[VARS.ipc]
+  if (ipc !== undefined) dirs.add(dirname(ipc))
+  const listen = env[VARS.listen]
+  if (listen?.startsWith('unix:')) dirs.add(dirname(listen.slice('unix:'.length)))
+  return [
+    '--allow-read',
+    '--allow-net',
+    '--allow-env',
+    '--allow-sys',
+    ...(dirs.size > 0 ? [`--allow-write=${[...dirs].join(',')}`] : []),
+  ]
+}
+
+function dirname(path: string): string {
+  return path.slice(0, Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')))
 }
 
 function onSignal(signal: Signal, handler: () => void): () => void {

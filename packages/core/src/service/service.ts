@@ -20,6 +20,7 @@ export const SERVICE_KEYS = [
   'http',
   'auth',
   'expose',
+  'deno',
   'envs',
   'depends',
   'restart',

@@ -102,6 +102,7 @@ export function normalizeSettings(config: Record<string, unknown>, fail: Fail): 
     http: normalizeHttp(config.http, fail),
     auth: normalizeAuth(config.auth, fail),
     expose: normalizeExpose(config.expose, fail),
+    deno: normalizeDeno(config.deno, fail),
     envs: environmentVariables(config.envs, 'envs', fail),
     restart: normalizeRestart(config.restart, fail),
     drainTimeout: seconds(config.drainTimeout, DEFAULTS.drainTimeout, 'drainTimeout', fail),
@@ -123,6 +124,22 @@ function normalizeHttp(value: unknown, fail: Fail): ServiceSettings['http'] {
     ),
     cors: normalizeCors(http.cors, fail),
   }
+}
+
+function normalizeDeno(value: unknown, fail: Fail): ServiceSettings['deno'] {
+  const deno = settingsObject(value, 'deno', ['allow'], fail, "deno: { allow: ['--allow-ffi'] }")
+  const allow = deno.allow ?? []
+  if (
+    !Array.isArray(allow) ||
+    allow.some((flag) => typeof flag !== 'string' || !/^--allow-[a-z-]+(=.+)?$/.test(flag))
+  ) {
+    fail(
+      'deno.allow',
+      `must be a list of Deno permission flags (--allow-...), got ${describe(allow)}`,
+      "write deno: { allow: ['--allow-ffi', '--allow-write=/models'] }"
+    )
+  }
+  return { allow: [...(allow as string[])] }
 }
 
 function normalizeTraffic(value: unknown, fail: Fail): ServiceSettings['traffic'] {

@@ -256,6 +256,13 @@ export interface ServiceConfig<
   auth?: Auth
   /** Which operational routes the public port serves: `expose: { docs: false }`. */
   expose?: Expose
+  /**
+   * On Deno, permissions its workers get beyond bento's own (read files, use the network, read
+   * the environment and system figures, write only their sockets): `{ allow: ['--allow-ffi'] }`
+   * for a native addon, `'--allow-write=/models'`, `'--allow-run=ffmpeg'`. Other runtimes have
+   * no permissions and ignore it.
+   */
+  deno?: { allow?: string[] }
   /** Extra environment variables for every worker. */
   envs?: Record<string, string>
   /**
@@ -313,6 +320,7 @@ export interface ServiceSettings {
   }
   auth: { bearer: Secret[] } | undefined
   expose: { metrics: boolean; docs: boolean }
+  deno: { allow: string[] }
   envs: Record<string, string>
   restart: ResolvedRestartPolicy
   drainTimeout: number

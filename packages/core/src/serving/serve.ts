@@ -24,7 +24,7 @@ import { handleSignals, type Supervisor, supervise } from '../supervisor/supervi
 import { telemetryConfig } from '../telemetry/config.ts'
 import { VARS } from '../vars.ts'
 import { startDeployment } from './deployment.ts'
-import type { EntryDescription } from './describe.ts'
+import type { EntryDescription, ServiceDescription } from './describe.ts'
 import { type GraphLayout, layoutGraph, localDependencies } from './layout.ts'
 import { type PoolPlan, planGraph } from './pool.ts'
 import { startGraph } from './start-graph.ts'
@@ -126,6 +126,11 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       : createLogger({ format: options.logger ?? 'pretty' })
   const execArgv =
     options.execArgv ?? process.execArgv.filter((arg) => !arg.startsWith('--inspect'))
+  // On Deno, a pool's workers also get the permissions its services ask for (`deno.allow`).
+  const execArgvFor = (services: readonly ServiceDescription[]) =>
+    runtimeName() === 'deno'
+      ? [...new Set([...execArgv, ...services.flatMap((s) => s.settings.deno.allow)])]
+      : execArgv
   const userEnv = { ...environment(), ...options.env }
 
   const deployment = await startDeployment({
@@ -207,6 +212,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   }
   const entryOptions = (port: number | undefined, onDeployment?: () => Promise<void>) => ({
     ...base,
+    execArgv: execArgvFor(layout.entry.services),
     assignments: plans.entry.assignments,
     ...(port !== undefined && { port }),
     ...(options.host !== undefined && { host: options.host }),
@@ -235,6 +241,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       deploy,
       deployment,
       entryOptions,
+      execArgvFor,
       entryName: poolName(layout),
     })
     supervisor = started.supervisor

@@ -11,6 +11,7 @@ import { MAX_SOCKET_PATH, socketDirectory } from '../supervisor/socket-dir.ts'
 import { type Supervisor, supervise } from '../supervisor/supervisor.ts'
 import { VARS } from '../vars.ts'
 import type { Deployment } from './deployment.ts'
+import type { ServiceDescription } from './describe.ts'
 import { type ServicePool, superviseGraph } from './graph-supervisor.ts'
 import { type GraphLayout, localDependencies } from './layout.ts'
 import type { planGraph } from './pool.ts'
@@ -25,6 +26,8 @@ export interface GraphStart {
   deploy: (() => Promise<void>) | undefined
   deployment: Deployment
   entryOptions: (port: number | undefined) => SuperviseOptions
+  /** The runtime flags of a pool serving `services`. */
+  execArgvFor: (services: readonly ServiceDescription[]) => readonly string[]
   /** How the entry's pool is named. */
   entryName: string
 }
@@ -92,6 +95,7 @@ export async function startGraph(
       let supervisor: Supervisor | undefined
       supervisor = supervise({
         ...start.base,
+        execArgv: start.execArgvFor([service]),
         assignments: plan.assignments,
         env: {
           ...options.env,

@@ -110,6 +110,8 @@ const OWN_VARS = new Set<string>([
   VARS.drainTimeout,
   VARS.listen,
   VARS.internalToken,
+  // Never inherited: on Deno, the deployment process's role is what gives it --allow-all.
+  VARS.role,
 ])
 
 /** Gather topics with this prefix are about the other services of the graph (`graphGather`). */

@@ -11,6 +11,7 @@ import { describeExport, entryServices } from '../serving/describe.ts'
 import { type EntryExport, findExport } from '../serving/entry.ts'
 import { connectIpc } from '../supervisor/ipc.ts'
 import { VARS } from '../vars.ts'
+import { withPermissionHint } from './permission-hint.ts'
 import { runWorker } from './worker.ts'
 
 /** How the entry is loaded and served: what the HTTP adapter and the module loader provide. */
@@ -62,7 +63,7 @@ export async function runEntry(options: RunEntryOptions): Promise<void> {
 
 // An entry that can't be loaded: said once, on one line, where the supervisor looks for it.
 async function failed(deploying: boolean, source: string, error: unknown): Promise<never> {
-  const message = error instanceof Error ? error.message : String(error)
+  const message = withPermissionHint(error, error instanceof Error ? error.message : String(error))
   // A mistake in a definition says where it is itself; anything else happened loading the file.
   const said = message.startsWith(source) || (error as Error | null)?.name === 'BentoConfigError'
   const text = said ? message : `could not load ${source}: ${message}`

@@ -21,6 +21,7 @@ import { startObservability, stopObservability } from '../telemetry/start.ts'
 import { VARS } from '../vars.ts'
 import { localAnswer, setGatherTransport, setWorkerStatus } from './context.ts'
 import { lifecycle } from './lifecycle.ts'
+import { withPermissionHint } from './permission-hint.ts'
 
 /** What a worker serves. */
 export interface RunWorkerOptions {
@@ -259,7 +260,8 @@ class SupervisedWorker {
       }
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error))
-      await this.channel.send({ type: 'error', message: err.message, stack: err.stack })
+      const message = withPermissionHint(err, err.message)
+      await this.channel.send({ type: 'error', message, stack: err.stack })
       process.exit(1)
     }
     if (this.phase !== 'starting') return this.never()
