@@ -23,6 +23,8 @@ export function classifier(resources: Resources, workersPerResource = 1) {
     resources,
     workersPerResource,
     workerMemory: '200Mi',
+    // onnxruntime-node is a native addon: on Deno, loading it needs FFI.
+    deno: { allow: ['--allow-ffi'] },
     async onStartup(worker) {
       const session = await ort.InferenceSession.create(MODEL, {
         intraOpNumThreads: 1,

@@ -32,6 +32,8 @@ export const VARS = {
    * workers require: only in the environment of the graph's processes.
    */
   internalToken: 'BENTO_INTERNAL_TOKEN',
+  /** The directory of the graph's private sockets: Deno workers may write (connect) there. */
+  socketDir: 'BENTO_SOCKET_DIR',
   /** The worker's GPU UUIDs, comma-separated (its CUDA_VISIBLE_DEVICES, by plan()). */
   gpus: 'BENTO_GPUS',
   // Set by serve() for the processes that load the user's entry.

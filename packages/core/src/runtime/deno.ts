@@ -105,7 +105,7 @@ function spawn(options: SpawnOptions): ChildHandle {
 
 // What a worker may do, rather than --allow-all: read files (modules and models load from
 // anywhere the project is), use the network (its port, its dependencies), read the environment and
-// the system's figures; write only in the directories of its own sockets; no subprocesses, no
+// the system's figures; write only where its graph's sockets are; no subprocesses, no
 // FFI. A service widens this with `deno: { allow: [...] }`, which comes after these in execArgv.
 // The deployment process keeps --allow-all: it must load the entry to learn what the services ask
 // for, it runs onDeployment (a download, a migration) once, and it never takes a request.
@@ -114,8 +114,9 @@ function workerPermissions(env: Record<string, string>): string[] {
   const dirs = new Set<string>()
   const ipc = env[VARS.ipc]
   if (ipc !== undefined) dirs.add(dirname(ipc))
-  const listen = env[VARS.listen]
-  if (listen?.startsWith('unix:')) dirs.add(dirname(listen.slice('unix:'.length)))
+  // Its graph's sockets: its own, and its dependencies' (connecting to one is a write for Deno).
+  const sockets = env[VARS.socketDir]
+  if (sockets !== undefined) dirs.add(sockets)
   return [
     '--allow-read',
     '--allow-net',

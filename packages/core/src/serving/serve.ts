@@ -24,7 +24,7 @@ import { handleSignals, type Supervisor, supervise } from '../supervisor/supervi
 import { telemetryConfig } from '../telemetry/config.ts'
 import { VARS } from '../vars.ts'
 import { startDeployment } from './deployment.ts'
-import type { EntryDescription, ServiceDescription } from './describe.ts'
+import type { EntryDescription } from './describe.ts'
 import { type GraphLayout, layoutGraph, localDependencies } from './layout.ts'
 import { type PoolPlan, planGraph } from './pool.ts'
 import { startGraph } from './start-graph.ts'
@@ -124,25 +124,33 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     typeof options.logger === 'object'
       ? options.logger
       : createLogger({ format: options.logger ?? 'pretty' })
-  const execArgv =
-    options.execArgv ?? process.execArgv.filter((arg) => !arg.startsWith('--inspect'))
-  // On Deno, a pool's workers also get the permissions its services ask for (`deno.allow`).
-  const execArgvFor = (services: readonly ServiceDescription[]) =>
-    runtimeName() === 'deno'
-      ? [...new Set([...execArgv, ...services.flatMap((s) => s.settings.deno.allow)])]
-      : execArgv
+  const given = options.execArgv ?? process.execArgv.filter((arg) => !arg.startsWith('--inspect'))
   const userEnv = { ...environment(), ...options.env }
 
   const deployment = await startDeployment({
     workerModule,
     entry,
     source,
-    execArgv,
+    execArgv: given,
     env: options.env ?? {},
     cwd,
     logger,
   })
   const { description } = deployment
+  // On Deno, workers also get the permissions the services ask for (`deno.allow`): those of the
+  // whole graph, as every worker imports the one entry, and what it imports for any service
+  // (a native addon, say) it imports for all.
+  const execArgv =
+    runtimeName() === 'deno'
+      ? [
+          ...new Set([
+            ...given,
+            ...[...description.services, ...description.graph].flatMap(
+              (s) => s.settings.deno.allow
+            ),
+          ]),
+        ]
+      : given
   let layout: GraphLayout
   let plans: ReturnType<typeof planGraph>
   try {
@@ -212,7 +220,6 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   }
   const entryOptions = (port: number | undefined, onDeployment?: () => Promise<void>) => ({
     ...base,
-    execArgv: execArgvFor(layout.entry.services),
     assignments: plans.entry.assignments,
     ...(port !== undefined && { port }),
     ...(options.host !== undefined && { host: options.host }),
@@ -241,7 +248,6 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       deploy,
       deployment,
       entryOptions,
-      execArgvFor,
       entryName: poolName(layout),
     })
     supervisor = started.supervisor

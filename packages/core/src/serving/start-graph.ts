@@ -11,7 +11,6 @@ import { MAX_SOCKET_PATH, socketDirectory } from '../supervisor/socket-dir.ts'
 import { type Supervisor, supervise } from '../supervisor/supervisor.ts'
 import { VARS } from '../vars.ts'
 import type { Deployment } from './deployment.ts'
-import type { ServiceDescription } from './describe.ts'
 import { type ServicePool, superviseGraph } from './graph-supervisor.ts'
 import { type GraphLayout, localDependencies } from './layout.ts'
 import type { planGraph } from './pool.ts'
@@ -26,8 +25,6 @@ export interface GraphStart {
   deploy: (() => Promise<void>) | undefined
   deployment: Deployment
   entryOptions: (port: number | undefined) => SuperviseOptions
-  /** The runtime flags of a pool serving `services`. */
-  execArgvFor: (services: readonly ServiceDescription[]) => readonly string[]
   /** How the entry's pool is named. */
   entryName: string
 }
@@ -95,11 +92,11 @@ export async function startGraph(
       let supervisor: Supervisor | undefined
       supervisor = supervise({
         ...start.base,
-        execArgv: start.execArgvFor([service]),
         assignments: plan.assignments,
         env: {
           ...options.env,
           ...start.common,
+          [VARS.socketDir]: dir,
           [VARS.service]: service.name,
           [VARS.peers]: localDependencies(layout, [service]).join(','),
           // Read by runtimes that trace by themselves (Deno with OTEL_DENO=true).
@@ -129,8 +126,10 @@ export async function startGraph(
       }
     }
     let entry: Supervisor | undefined
+    const entryOptions = start.entryOptions(port)
     entry = supervise({
-      ...start.entryOptions(port),
+      ...entryOptions,
+      env: { ...entryOptions.env, [VARS.socketDir]: dir },
       graphGather: (topic) => graphGather(entry!)(topic),
     })
     connect(entry, localDependencies(layout, layout.entry.services))

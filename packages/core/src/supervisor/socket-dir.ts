@@ -1,6 +1,7 @@
 // Where bento's Unix sockets live: a fresh directory only this user can enter (mkdtemp makes it
 // 0700), under the temporary directory. Linux allows a socket path 107 bytes, macOS 103; a TMPDIR
-// too long to leave `room` for the names under it gives way to /tmp, which every Unix has, so that
+// too long to leave `room` for the names under it gives way to /tmp, which every Unix has, and so
+// does one under /dev (/dev/shm), where Deno refuses sockets to anything short of --allow-all:
 // where the temporary directory is never turns a private socket into a TCP port or a failed start.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -18,6 +19,8 @@ export const MAX_SOCKET_PATH = 100
 export function socketDirectory(room: number): string {
   const fits = (base: string) =>
     Buffer.byteLength(join(base, 'bento-XXXXXX')) + room <= MAX_SOCKET_PATH
-  const base = fits(tmpdir()) || process.platform === 'win32' ? tmpdir() : '/tmp'
+  const temporary = tmpdir()
+  const usable = fits(temporary) && !temporary.startsWith('/dev/')
+  const base = usable || process.platform === 'win32' ? temporary : '/tmp'
   return mkdtempSync(join(base, 'bento-'))
 }

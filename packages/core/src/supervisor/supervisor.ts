@@ -110,6 +110,7 @@ const OWN_VARS = new Set<string>([
   VARS.drainTimeout,
   VARS.listen,
   VARS.internalToken,
+  VARS.socketDir,
   // Never inherited: on Deno, the deployment process's role is what gives it --allow-all.
   VARS.role,
 ])
