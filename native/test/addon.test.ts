@@ -7,6 +7,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  realpathSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
@@ -362,7 +363,8 @@ describe('the loader', () => {
   })
 
   it('lists every attempt when no binary loads', () => {
-    const lonely = mkdtempSync(join(scratch, 'loader-'))
+    // Its real path: Node names a module's folder so, and the run's scratch may be a link.
+    const lonely = realpathSync(mkdtempSync(join(scratch, 'loader-')))
     copyFileSync(join(native, 'index.cjs'), join(lonely, 'index.cjs'))
     const out = spawnSync(
       process.execPath,

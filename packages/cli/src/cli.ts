@@ -92,6 +92,10 @@ function program(io: CliIo): Command {
       )
     )
     .option('--no-access-log', 'do not log a line per request')
+    .option(
+      '--admin-port <port>',
+      'serve /livez, /healthz, /readyz and /metrics on this port too, and /metrics only there'
+    )
     .option('--service <name>', 'serve this service of the graph alone (one Deployment each)')
     .option(
       '--depends <name=url>',
@@ -111,6 +115,7 @@ function program(io: CliIo): Command {
           workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
           logFormat: parseLogFormat(o.logFormat),
           accessLog: o.accessLog !== false,
+          ...(o.adminPort !== undefined && { adminPort: parsePort(o.adminPort, '--admin-port') }),
           service: o.service,
           depends: o.depends,
         },

@@ -11,7 +11,7 @@ export function parsePort(value: string, source: string): number {
   if (!/^\d+$/.test(value.trim()) || port > 65_535) {
     throw new CliError(
       `${source} must be a port number from 0 to 65535, got "${value}"`,
-      `use e.g. ${source === '$PORT' ? 'PORT=3000' : '--port 3000'}`
+      `use e.g. ${source === '$PORT' ? 'PORT=3000' : `${source} 3000`}`
     )
   }
   return port

@@ -20,6 +20,8 @@ export interface StartOptions {
   drainTimeout?: number
   /** A line per request from every worker. */
   accessLog?: boolean
+  /** A second port for the health checks and /metrics. */
+  adminPort?: number
   /** One service of the graph to serve alone. */
   service?: string
   /** Addresses of dependencies served elsewhere, by service name. */
@@ -57,6 +59,7 @@ export async function startEntry(
     ...(options.service !== undefined && { service: options.service }),
     ...(options.depends !== undefined && { depends: options.depends }),
     ...(options.accessLog !== undefined && { accessLog: options.accessLog }),
+    ...(options.adminPort !== undefined && { adminPort: options.adminPort }),
     env: options.env,
     // Source maps keep a compiled entry's stack traces on its .ts lines.
     ...(compiled && {
@@ -117,7 +120,10 @@ export function banner({ serving, file }: Started, mode: 'dev' | 'serve'): strin
     `bento ${mode}: ${name} on ${supervisor.runtime}, ${count} worker${count === 1 ? '' : 's'}, at ${url}`,
   ]
   if (layout.entry.kind === 'service') {
-    lines.push(`  docs ${url}/   openapi ${url}/docs.json   metrics ${url}/metrics`)
+    const admin = supervisor.adminPort
+    const metrics =
+      admin === undefined ? `${url}/metrics` : `${url.replace(/:\d+$/, `:${admin}`)}/metrics`
+    lines.push(`  docs ${url}/   openapi ${url}/docs.json   metrics ${metrics}`)
     for (const api of services[0]!.apis) lines.push(`  ${api.method} ${url}${api.route}`)
   } else if (services.length > 0) {
     lines.push(`  serves ${services.map((s) => s.name).join(', ')}`)

@@ -25,6 +25,8 @@ export const VARS = {
   listenFd: 'BENTO_LISTEN_FD',
   reusePort: 'BENTO_REUSE_PORT',
   handoff: 'BENTO_HANDOFF',
+  /** The Unix socket a worker serves its operational routes on, for the admin port. */
+  adminListen: 'BENTO_ADMIN_LISTEN',
   /** Where an internal service's worker listens: `unix:<path>` or `tcp:127.0.0.1`. */
   listen: 'BENTO_LISTEN',
   /**

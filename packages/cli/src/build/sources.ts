@@ -1,7 +1,7 @@
 // The service's own code in a build: every package folder its entry's code comes from, copied
 // whole (a model file next to the code comes along), and the entry compiled ahead of time into
 // one ES module, so that nothing is compiled, installed or downloaded when the container starts.
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import type { Metafile, Plugin } from 'esbuild'
 import { importMetaPlugin } from '../compile.ts'
@@ -38,11 +38,14 @@ export const ENTRY_FILE = 'bento-entry.mjs'
  * const { entry } = await copySources('/repo/examples/hello/service.ts', '/tmp/out/app', '/tmp/out')
  */
 export async function copySources(
-  entry: string,
+  entryPath: string,
   app: string,
   exclude: string,
   target = 'node20'
 ): Promise<BuiltSources> {
+  // Links resolved (a project under a linked folder; macOS's /tmp): esbuild names the files it
+  // reads by their real paths, and every folder is compared in that one form.
+  const entry = realpathSync(entryPath)
   const { build } = await import('esbuild')
   const outfile = join(app, ENTRY_FILE)
   // First pass: which local files the entry imports; they decide which folders are copied.
@@ -61,7 +64,7 @@ export async function copySources(
   const roots = packageRoots(entry, probe.metafile)
   const base = commonAncestor(roots)
   const leftOut: LeftOut[] = []
-  const excluded = resolve(exclude)
+  const excluded = existsSync(exclude) ? realpathSync(exclude) : resolve(exclude)
   for (const root of roots) {
     const to = join(app, relative(base, root))
     const rules = ignoreRules(root, ['.dockerignore', '.gitignore'])

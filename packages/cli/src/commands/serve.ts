@@ -9,6 +9,8 @@ export interface ServeOptions {
   logFormat: 'pretty' | 'json'
   /** A line per request (on unless `--no-access-log`). */
   accessLog: boolean
+  /** `--admin-port`: health checks and /metrics on a port of their own. */
+  adminPort?: number
   /** `--service`: one service of the graph alone. */
   service?: string | undefined
   /** `--depends`: addresses of dependencies served elsewhere. */
@@ -35,6 +37,7 @@ export async function serve(
       options.workers === undefined ? undefined : { count: options.workers, source: '--workers' },
     logger,
     accessLog: options.accessLog,
+    ...(options.adminPort !== undefined && { adminPort: options.adminPort }),
     env: { NODE_ENV: process.env.NODE_ENV ?? 'production' },
     ...(options.service !== undefined && { service: options.service }),
     ...(options.depends !== undefined && { depends: options.depends }),

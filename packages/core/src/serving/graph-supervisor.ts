@@ -55,6 +55,9 @@ export function superviseGraph(
     get port() {
       return entry.port
     },
+    get adminPort() {
+      return entry.adminPort
+    },
     runtime: entry.runtime,
     workers: () => entry.workers(),
     async reload() {

@@ -59,6 +59,11 @@ export interface ServeOptions {
   portSharing?: PortSharing
   cwd?: string
   /**
+   * A second port for `/livez`, `/healthz`, `/readyz` and `/metrics` (then served only there),
+   * for probes and scrapers the public port need not answer.
+   */
+  adminPort?: number
+  /**
    * Serve this service of the entry's graph alone, on the public port (one Deployment per
    * service); its dependencies must all have addresses.
    */
@@ -224,6 +229,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     ...(port !== undefined && { port }),
     ...(options.host !== undefined && { host: options.host }),
     ...(options.portSharing !== undefined && { portSharing: options.portSharing }),
+    ...(options.adminPort !== undefined && { adminPort: options.adminPort }),
     env: entryEnv,
     drainTimeout: options.drainTimeout ?? plans.entry.settings.drainTimeout,
     restart: plans.entry.settings.restart,

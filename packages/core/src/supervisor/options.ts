@@ -31,6 +31,11 @@ export interface SuperviseOptions {
   /** The address to listen on. Default `0.0.0.0`. */
   host?: string
   /**
+   * A second port, on `host`, for `/livez`, `/healthz`, `/readyz` and `/metrics`; `/metrics`
+   * then answers 404 on the public port. 0 picks a free one. Default: none.
+   */
+  adminPort?: number
+  /**
    * How the workers share the port: on Node `round-robin` (default) or `shared-socket`; on Bun and
    * Deno `reuseport`. docs/architecture.md compares them.
    */
@@ -81,6 +86,7 @@ export interface ResolvedOptions {
   assignments: WorkerSlot[]
   port: number
   host: string
+  adminPort: number | undefined
   portSharing: PortSharing
   execArgv: string[]
   cwd: string
@@ -117,6 +123,7 @@ const OPTION_KEYS = [
   'assignments',
   'port',
   'host',
+  'adminPort',
   'portSharing',
   'execArgv',
   'cwd',
@@ -160,6 +167,7 @@ export function resolveOptions(
     assignments: checkAssignments(options.assignments),
     port: checkPort(options.port ?? SUPERVISOR_DEFAULTS.port),
     host: checkHost(options.host ?? SUPERVISOR_DEFAULTS.host),
+    adminPort: options.adminPort === undefined ? undefined : checkPort(options.adminPort),
     portSharing: checkPortSharing(options.portSharing, runtime),
     execArgv: checkExecArgv(options.execArgv, runtime.name),
     cwd,

@@ -2,7 +2,7 @@
 // the ones that crash, replaces them one by one on reload, and drains them on shutdown. It knows
 // nothing of HTTP frameworks: a worker is any module that calls runWorker() with a fetch handler.
 import { rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import process from 'node:process'
 import { type MemoryInfo, probe } from '@bento/native'
 import { environment } from '../env.ts'
@@ -11,6 +11,7 @@ import { migrateReqHint } from '../runtime/port.ts'
 import { formatBytes } from '../units.ts'
 import { VARS } from '../vars.ts'
 import { SUPERVISOR_TOPIC, type SupervisorStats } from '../worker/context.ts'
+import { type AdminServer, listenAdmin } from './admin.ts'
 import {
   type Channel,
   type IpcServer,
@@ -47,6 +48,8 @@ export interface Supervisor {
   readonly ready: Promise<void>
   /** The public port, once bound (so always after `ready`). */
   readonly port: number | undefined
+  /** The admin port (`adminPort`), once bound. */
+  readonly adminPort: number | undefined
   /** The runtime the workers run in. */
   readonly runtime: Runtime['name']
   /** Every worker index, plus workers still draining after a reload. */
@@ -109,6 +112,7 @@ const OWN_VARS = new Set<string>([
   VARS.handoff,
   VARS.drainTimeout,
   VARS.listen,
+  VARS.adminListen,
   VARS.internalToken,
   VARS.socketDir,
   // Never inherited: on Deno, the deployment process's role is what gives it --allow-all.
@@ -185,6 +189,8 @@ class SupervisorImpl implements Supervisor {
   private shownEndpoints = ''
   private ipc: IpcServer | undefined
   private shared: SharedPort | undefined
+  private admin: AdminServer | undefined
+  private adminTurn = -1
   private boundPort: number | undefined
   private memory: MemoryInfo | undefined
   private oom: OomCounter | undefined
@@ -253,6 +259,11 @@ class SupervisorImpl implements Supervisor {
         this.shared = await this.adapter.sharePort(this.o.host, this.o.port, this.o.portSharing)
         if (this.stopping) return this.release()
         this.boundPort = this.shared.port
+      }
+      if (this.o.internal === undefined && this.o.adminPort !== undefined) {
+        this.admin = await listenAdmin(this.o.host, this.o.adminPort, () => this.adminSocket())
+        if (this.stopping) return this.release()
+        this.log('info', `admin (health, metrics) on http://${this.o.host}:${this.admin.port}`)
       }
       if (this.o.internal === undefined && this.o.portSharing === 'reuseport') {
         const hint = migrateReqHint()
@@ -394,6 +405,7 @@ class SupervisorImpl implements Supervisor {
       ...(this.o.portSharing === 'reuseport' && { [VARS.reusePort]: '1' }),
       ...(this.o.portSharing === 'shared-socket' && { [VARS.listenFd]: '3' }),
       ...(this.o.portSharing === 'round-robin' && { [VARS.handoff]: '1' }),
+      ...(this.o.adminPort !== undefined && { [VARS.adminListen]: this.adminPath(id) }),
     }
   }
 
@@ -715,9 +727,28 @@ class SupervisorImpl implements Supervisor {
 
   private release() {
     this.shared?.close()
+    this.admin?.close()
     this.ipc?.close()
     this.shared = undefined
+    this.admin = undefined
     this.ipc = undefined
+  }
+
+  /** The port `/metrics` and the health checks are served on, when there is an admin port. */
+  get adminPort(): number | undefined {
+    return this.admin?.port
+  }
+
+  // The admin socket of the next ready worker, in turn.
+  private adminSocket(): string | undefined {
+    const ready = [...this.processes.values()].filter((w) => w.state === 'ready')
+    if (ready.length === 0 || this.ipc === undefined) return undefined
+    this.adminTurn = (this.adminTurn + 1) % ready.length
+    return this.adminPath(ready[this.adminTurn]!.id)
+  }
+
+  private adminPath(id: string): string {
+    return join(dirname(this.ipc!.path), `${id}.admin.sock`)
   }
 
   private finish(code: number, error?: Error) {

@@ -8,6 +8,7 @@ import { BentoConfigError } from '../errors.ts'
 import { hostRequired } from '../runtime/host.ts'
 import { currentRuntime, type FetchHandler, type Listener, type Runtime } from '../runtime/index.ts'
 import { tokenRequired } from '../runtime/internal-token.ts'
+import { adminRoutes, withoutMetrics } from '../runtime/operational.ts'
 import { DEFAULTS } from '../service/defaults.ts'
 import { isService } from '../service/service.ts'
 import type { Service } from '../service/types.ts'
@@ -199,6 +200,7 @@ async function supervised(options: RunWorkerOptions, ipcPath: string): Promise<R
 class SupervisedWorker {
   private phase: 'starting' | 'ready' | 'draining' = 'starting'
   private listener: Listener | undefined
+  private adminListener: Listener | undefined
   private endpoint: string | undefined
   private stopping: Promise<void> | undefined
   private readonly life: ReturnType<typeof lifecycles>
@@ -250,13 +252,26 @@ class SupervisedWorker {
         })
         this.endpoint = path !== undefined ? listen : `http://127.0.0.1:${this.listener.port}`
       } else {
-        this.listener = await this.runtime.serve(fetch, {
-          host: readEnv(VARS.host) ?? '0.0.0.0',
-          port: numberEnv(VARS.port, 3000),
-          fd: readEnv(VARS.listenFd) === undefined ? undefined : numberEnv(VARS.listenFd, 3),
-          reusePort: readEnv(VARS.reusePort) === '1',
-          handoff: readEnv(VARS.handoff) === '1',
-        })
+        // With an admin port, the operational routes on a socket of their own, which the
+        // supervisor pipes the admin port's connections to, and no /metrics on the public port.
+        const admin = readEnv(VARS.adminListen)
+        if (admin !== undefined) {
+          this.adminListener = await this.runtime.serve(adminRoutes(fetch), {
+            host: '127.0.0.1',
+            port: 0,
+            path: admin,
+          })
+        }
+        this.listener = await this.runtime.serve(
+          admin === undefined ? fetch : withoutMetrics(fetch),
+          {
+            host: readEnv(VARS.host) ?? '0.0.0.0',
+            port: numberEnv(VARS.port, 3000),
+            fd: readEnv(VARS.listenFd) === undefined ? undefined : numberEnv(VARS.listenFd, 3),
+            reusePort: readEnv(VARS.reusePort) === '1',
+            handoff: readEnv(VARS.handoff) === '1',
+          }
+        )
       }
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error))
@@ -359,7 +374,10 @@ class SupervisedWorker {
     setWorkerStatus('draining')
     // Still in onStartup: nothing is served yet and onShutdown is owed only after a startup.
     if (was === 'starting') process.exit(0)
-    await drainListener(this.listener, drainTimeoutMs(this.options.services ?? []))
+    await Promise.all([
+      drainListener(this.listener, drainTimeoutMs(this.options.services ?? [])),
+      drainListener(this.adminListener, drainTimeoutMs(this.options.services ?? [])),
+    ])
     const code = await this.life.stop()
     await stopObservability(TELEMETRY_FLUSH_MS)
     this.channel.close()
