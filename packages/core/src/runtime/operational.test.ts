@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { adminRoutes, withoutMetrics } from './operational.ts'
+import type { FetchHandler } from './types.ts'
 
 describe('adminRoutes and withoutMetrics', () => {
   const app = (request: Request) => new Response(new URL(request.url).pathname)
-  const get = async (fetch: typeof app, path: string) => {
+  const get = async (fetch: FetchHandler, path: string) => {
     const response = await fetch(new Request(`http://x${path}`))
     return [response.status, await response.text()] as const
   }
