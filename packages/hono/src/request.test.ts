@@ -1,3 +1,5 @@
+import type { Context } from 'hono'
+import { HonoRequest } from 'hono/request'
 import { describe, expect, it } from 'vitest'
 import { ResponseError } from './errors.ts'
 import {
@@ -5,6 +7,7 @@ import {
   clientClosed,
   inputError,
   parseJson,
+  readInput,
   refusedRequest,
   urlEncoded,
 } from './request.ts'
@@ -170,5 +173,41 @@ describe('refusedRequest', () => {
     expect(refused?.status).toBe(400)
     expect(refused?.message).toMatch(/both Content-Length and Transfer-Encoding/)
     expect(refusedRequest(new Headers({ 'transfer-encoding': 'chunked' }))).toBeUndefined()
+  })
+})
+
+describe('readInput', () => {
+  const limits = { bodyLimit: 1024, maxDepth: 8, maxFormFields: 10, forms: false }
+  // A request whose `body` may not be read: on Node, reading it makes @hono/node-server build a
+  // whole web Request, where `arrayBuffer()` reads the socket directly.
+  function framed(headers: Record<string, string>, text: string): Context {
+    const request = new Request('http://x/echo', { method: 'POST', headers, body: text })
+    Object.defineProperty(request, 'body', {
+      get() {
+        throw new Error('body was read')
+      },
+    })
+    return contextOf(request)
+  }
+  function contextOf(request: Request): Context {
+    return { req: new HonoRequest(request) } as unknown as Context
+  }
+
+  it("reads a framed body without touching the request's body stream", async () => {
+    const c = framed({ 'content-type': 'application/json', 'content-length': '9' }, '{"a":[1]}')
+    expect(await readInput(c, 'POST', limits)).toEqual({ a: [1] })
+    const empty = framed({ 'content-type': 'application/json', 'content-length': '0' }, '')
+    expect(await readInput(empty, 'POST', limits)).toBeUndefined()
+  })
+
+  it('reads a body made in-process, which has no framing headers', async () => {
+    const request = new Request('http://x/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"b":2}',
+    })
+    expect(await readInput(contextOf(request), 'POST', limits)).toEqual({ b: 2 })
+    const none = new Request('http://x/echo', { method: 'POST' })
+    expect(await readInput(contextOf(none), 'POST', limits)).toBeUndefined()
   })
 })

@@ -89,13 +89,17 @@ export function readInput(
   const { bodyLimit: limit, maxDepth, maxFormFields } = limits
   if (method === 'GET') return queryInput(c.req.url)
   const raw = c.req.raw
-  if (raw.body === null) return undefined
   const headers = raw.headers
   const length = headers.get('content-length')
+  // A request off the wire says whether it has a body by its framing headers; one made in-process
+  // (`new Request(url, { body })`) has neither, and only then is `body` asked: on Node, reading it
+  // makes @hono/node-server build a whole web Request with a stream, where `arrayBuffer()` below
+  // reads the socket directly (3x the requests per second of a worker, measured).
+  if (length === null && !headers.has('transfer-encoding') && raw.body === null) return undefined
   if (length !== null && Number(length) > limit) {
     // Cancelled, not left unread: a server may otherwise keep the connection open for a body
     // that never comes (Deno does, whatever the response's Connection header says).
-    raw.body.cancel().catch(() => {})
+    raw.body?.cancel().catch(() => {})
     throw tooLarge(limit)
   }
   const contentType = headers.get('content-type')
@@ -278,7 +282,8 @@ function fieldsError(maxFields: number): ResponseError {
 }
 
 async function readCounted(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const reader = request.body!.getReader()
+  if (request.body === null) return new Uint8Array(0)
+  const reader = request.body.getReader()
   const chunks: Uint8Array<ArrayBuffer>[] = []
   let size = 0
   for (;;) {
