@@ -41,6 +41,8 @@ export interface Deployment {
 
 // Enough of a failed process's stderr to show its stack trace.
 const TAIL_LINES = 20
+// How long an ended deployment process's IPC connection may take to deliver its last message.
+const IPC_GRACE_MS = 1000
 
 /**
  * Starts the deployment process and resolves once it has described the entry; rejects, with the
@@ -52,9 +54,14 @@ const TAIL_LINES = 20
 export async function startDeployment(options: DeploymentOptions): Promise<Deployment> {
   let channel: Channel<WorkerMessage, SupervisorMessage> | undefined
   let onMessage: (message: WorkerMessage) => void = () => {}
+  let channelClosed = () => {}
+  const closed = new Promise<void>((resolve) => {
+    channelClosed = resolve
+  })
   const ipc = await listenIpc((ch) => {
     channel = ch
     ch.onMessage((message) => onMessage(message))
+    ch.onClose(() => channelClosed())
   })
   const stderr: string[] = []
   let child: ChildHandle
@@ -86,6 +93,15 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
   ])
   const exited = child.exited.then(async (status) => {
     await output
+    // Its last message (why it could not load the entry) may still be on its way: the exit and
+    // the IPC socket's data are separate events, in no set order. The connection closes after
+    // its data; a process that never connected gets a moment to be seen doing so.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      closed,
+      new Promise((resolve) => (timer = setTimeout(resolve, IPC_GRACE_MS))),
+    ])
+    clearTimeout(timer)
     ipc.close()
     return status
   })
