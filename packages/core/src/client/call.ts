@@ -3,7 +3,7 @@
 // awaited (the answer) or iterated (a streaming API's chunks). Edge-safe: no `node:` imports.
 import type { OutgoingCall } from '../runtime/types.ts'
 import type { CallOptions, PendingCall } from '../service/clients.ts'
-import { jsonLines, STREAM_JSON_HEADER, serverEvents, textPieces } from './chunks.ts'
+import { isStreamed, jsonLines, STREAM_JSON_HEADER, serverEvents, textPieces } from './chunks.ts'
 import { CallError } from './errors.ts'
 
 /** Where an API answers. */
@@ -52,8 +52,6 @@ export function startCall(
   return new Call(target, api, input, context, options ?? {})
 }
 
-const STREAMING = /^(text\/event-stream|application\/x-ndjson|text\/plain)/i
-
 class Call implements PendingCall<unknown> {
   readonly #target: Target
   readonly #api: ApiRoute
@@ -85,7 +83,7 @@ class Call implements PendingCall<unknown> {
     this.#response = this.#send(input, context, options, limit).then(
       (response) => {
         clearTimeout(this.#timer)
-        if (!STREAMING.test(response.headers.get('content-type') ?? '')) this.#detach?.()
+        if (!isStreamed(response.headers.get('content-type') ?? '')) this.#detach?.()
         report(response.status)
         return response
       },
@@ -214,7 +212,7 @@ class Call implements PendingCall<unknown> {
     this.#value ??= this.#response.then(async (response) => {
       if (!response.ok) return this.#failed(response)
       const type = response.headers.get('content-type') ?? ''
-      if (STREAMING.test(type) && !/^text\/plain/i.test(type)) {
+      if (isStreamed(type) && !/^text\/plain/i.test(type)) {
         const chunks: unknown[] = []
         for await (const chunk of this.#chunks(response)) chunks.push(chunk)
         return chunks
@@ -244,7 +242,7 @@ class Call implements PendingCall<unknown> {
     const response = await this.#response
     if (!response.ok) await this.#failed(response)
     const type = response.headers.get('content-type') ?? ''
-    if (!STREAMING.test(type)) {
+    if (!isStreamed(type)) {
       yield await readBody(response, type)
       return
     }

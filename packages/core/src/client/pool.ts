@@ -7,6 +7,7 @@
 // transport is passed in.
 import type { OutgoingCall } from '../runtime/types.ts'
 import type { Target } from './call.ts'
+import { isStreamed } from './chunks.ts'
 
 /** Sends a request to one endpoint (`unix:/path` or `http://host:port`). */
 export type EndpointSend = (endpoint: string, call: OutgoingCall) => Promise<Response>
@@ -20,7 +21,6 @@ interface Endpoint {
 
 // How long an endpoint whose connection failed is left out, unless the supervisor says it's back.
 const FAILED_FOR_MS = 1000
-const STREAMING = /^(text\/event-stream|application\/x-ndjson|text\/plain)/i
 
 /**
  * The workers of one dependency as this process sees them.
@@ -121,7 +121,7 @@ export class EndpointPool implements Target {
 // keeps its worker busy until the body ends or is cancelled.
 function settleWhenDone(response: Response, done: () => void): Response {
   const type = response.headers.get('content-type') ?? ''
-  if (response.body === null || !STREAMING.test(type)) {
+  if (response.body === null || !isStreamed(type)) {
     done()
     return response
   }

@@ -12,6 +12,7 @@ import { checkUrl } from '../service/depends.ts'
 import type { ResolvedDependency } from '../service/types.ts'
 import { VARS } from '../vars.ts'
 import type { Target } from './call.ts'
+import { isStreamed } from './chunks.ts'
 import { CallError } from './errors.ts'
 import { EndpointPool } from './pool.ts'
 import { DependencyStats } from './stats.ts'
@@ -214,10 +215,10 @@ export function urlTarget(
 }
 
 // The answer, failing with a 502 past `limit` bytes: at once when its Content-Length says so,
-// else as its body is read. A stream's pieces are read one by one and are not counted.
+// else as its body is read. A stream (isStreamed) is read piece by piece and is not counted.
 function limited(service: string, response: Response, limit: number): Response {
   const type = response.headers.get('content-type') ?? ''
-  if (response.body === null || /^(text\/event-stream|application\/x-ndjson)/i.test(type)) {
+  if (response.body === null || isStreamed(type)) {
     return response
   }
   const tooLarge = () =>
