@@ -429,31 +429,56 @@ async function post(url, body) {
   return response.json()
 }
 
-// Measured inside a worker of bench/call-cost/service.ts, which times each call itself.
+// Measured inside a worker of bench/call-cost/service.ts, which times each call itself, against
+// a plain node:http server on a Unix socket (bench/call-cost/plain-echo.mjs, on Node).
 async function callCost(runtime) {
+  const socket = join(temp, `plain-echo-${runtime}.sock`)
+  const plain = start([process.execPath, at('bench/call-cost/plain-echo.mjs'), socket])
+  await plain.waitFor(/listening on/)
   const cli = at('packages/cli/dist/bin.js')
   const args = ['serve', at('bench/call-cost/service.ts'), '--port', '0', '--host', '127.0.0.1']
   const proc = start([...runtimes[runtime], cli, ...args])
   const url = (await proc.waitFor(/ at (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]
   const measure = async (how) => {
-    await post(`${url}/measure`, { calls: 500, how }) // warm-up
+    await post(`${url}/measure`, { calls: 500, how, socket }) // warm-up
     const runs = []
-    for (let i = 0; i < 3; i++) runs.push(await post(`${url}/measure`, { calls: 3000, how }))
+    for (let i = 0; i < 3; i++)
+      runs.push(await post(`${url}/measure`, { calls: 3000, how, socket }))
     return { p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) }
   }
+  // Alternated, so that both sides see the same background load.
   const fn = await measure('function')
-  const hono = await measure('hono')
-  const socket = await measure('socket')
+  const sides = { depends: [], 'plain-http': [], 'in-process': [] }
+  for (let i = 0; i < 2; i++)
+    for (const how of Object.keys(sides)) sides[how].push(await measure(how))
   await proc.stop()
+  await plain.stop()
+  const pick = (how) => ({
+    p50: median(sides[how].map((m) => m.p50)),
+    p99: median(sides[how].map((m) => m.p99)),
+  })
+  const framed = pick('depends')
+  const http = pick('plain-http')
+  const local = pick('in-process')
   const us = (m) => `p50 ${fmt(m.p50, 1)} µs, p99 ${fmt(m.p99, 1)} µs`
+  const ratio = framed.p50 / http.p50
   row(
-    `one call to another service over its Unix socket, against its Hono app in the same process: ${runtime}`,
-    us(socket),
-    us(hono),
-    fmt(socket.p50 / hono.p50, 2),
+    `one dependency call (frames over the graph's Unix socket) against plain node:http keep-alive over a Unix socket: ${runtime}`,
+    us(framed),
+    us(http),
+    fmt(ratio, 2),
+    'p50 ≤ 1.2',
+    ratio <= 1.2 ? 'yes' : 'no',
+    `2 × 3 × 3000 sequential calls of a trivial handler, alternated; p99 ratio ${fmt(framed.p99 / http.p99, 2)}`
+  )
+  row(
+    `one dependency call in the same process (dependencies: 'in-process') against a plain function call: ${runtime}`,
+    us(local),
+    us(fn),
+    fmt(local.p50 / Math.max(fn.p50, 0.1), 1),
     'lower is better',
     '—',
-    `3 × 3000 sequential calls of a trivial handler; a plain function call of it: ${us(fn)}`
+    `against frames to a worker: ${fmt(framed.p50 / local.p50, 1)}x the in-process p50`
   )
 }
 
@@ -663,7 +688,9 @@ cores as it can) in its own process on 127.0.0.1, where the servers listen.
 - The onnx rows run \`bento serve\` on \`examples/onnx-classifier\` (Node) through the whole stack;
   "batching off" is the same model and handler called one input at a time
   (\`bench/onnx-unbatched.ts\`).
-- The call rows time calls inside a worker of \`bench/call-cost/service.ts\`; the pipeline row serves
+- The call rows time calls inside a worker of \`bench/call-cost/service.ts\` (to a worker of its
+  dependency, which takes them as frames; to the dependency in the same process; to a plain
+  node:http server on a Unix socket, \`bench/call-cost/plain-echo.mjs\`); the pipeline row serves
   \`bench/pipeline/graph.ts\` with \`bento serve\` and the same two tiers under node:cluster
   (\`bench/pipeline/cluster.mjs\`), each driven by wrk with 2 connections.
 - This machine is shared with other work: figures move by 10% or more between runs.

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { Agent, request } from 'node:http'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -106,15 +107,25 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
       expect(stat.mode & 0o777).toBe(0o600)
     }
     // This user too, without the graph's token, is refused: only the graph's services call it.
-    const direct = await new Promise<number>((resolve, reject) => {
-      request({ socketPath: join(dir, sockets[0]!), path: '/embed', method: 'POST' }, (res) => {
-        res.resume()
-        resolve(res.statusCode!)
+    // The socket speaks frames, and a connection that does not open with the graph's token (an
+    // HTTP request, a guessed token) is closed without an answer.
+    const refused = (bytes: Buffer) =>
+      new Promise<string>((resolve, reject) => {
+        let heard = ''
+        connect(join(dir, sockets[0]!))
+          .on('data', (data) => {
+            heard += data.toString()
+          })
+          .on('close', () => resolve(heard))
+          .on('error', reject)
+          .end(bytes)
       })
-        .on('error', reject)
-        .end('{"text":"x"}')
-    })
-    expect(direct).toBe(401)
+    expect(await refused(Buffer.from('POST /embed HTTP/1.1\r\nhost: x\r\n\r\n'))).toBe('')
+    const guess = Buffer.from('a-guessed-token')
+    const hello = Buffer.alloc(9)
+    hello.writeUInt32BE(5 + guess.length, 0)
+    hello[4] = 1
+    expect(await refused(Buffer.concat([hello, guess]))).toBe('')
 
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
     const response = await fetch(`${url}/search`, {

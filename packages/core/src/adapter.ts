@@ -11,6 +11,16 @@ export {
 } from './client/call.ts'
 export { STREAM_JSON_HEADER } from './client/chunks.ts'
 export { dependsFor, type RequestLink } from './client/depends.ts'
+export {
+  type ChunkSource,
+  type ChunkStep,
+  type LocalApi,
+  type LocalCall,
+  type LocalOutcome,
+  localApisOf,
+  READY_API,
+  registerLocalApis,
+} from './client/local.ts'
 export { callInProcess, dependencyStats, targetFor } from './client/registry.ts'
 export type { DependencySnapshot } from './client/stats.ts'
 export { type Clock, systemClock } from './clock.ts'

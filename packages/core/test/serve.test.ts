@@ -168,7 +168,9 @@ describe('Deno workers', () => {
     const dir = mkdtempSync('/tmp/bento-allow-')
     const file = join(dir, 'out.txt')
     try {
-      for (const allow of [undefined, `--allow-write=${dir}`]) {
+      // A bare --allow-write is everywhere (beside bento's own scoped one, Deno would read it as
+      // that one only).
+      for (const allow of [undefined, `--allow-write=${dir}`, '--allow-write']) {
         const proc = serve(
           'deno',
           { entry: './allow-entry.mjs' },

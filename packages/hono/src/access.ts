@@ -1,6 +1,6 @@
 // The access log's side of the adapter: an access line per request (bytes, ids and the trace id
 // included), for requests an API answered and for those none took (404, 405).
-import { type AccessLog, accessLog, type TracedRequest } from '@bento/core/adapter'
+import { accessLog } from '@bento/core/adapter'
 import type { Context } from 'hono'
 
 /**
@@ -26,38 +26,12 @@ export function logged(c: Context, route: string, response: Response, requestId:
  * @example
  * traceIdOf(new Request(url, { headers: { traceparent } }))
  */
-export function traceIdOf(request: Request): string | undefined {
+export function traceIdOf(request: Pick<Request, 'headers'>): string | undefined {
   const header = request.headers.get('traceparent')
   if (header === null) return undefined
   const id = /^[0-9a-f]{2}-([0-9a-f]{32})-/.exec(header.trim().toLowerCase())?.[1]
   // An all-zero id is invalid: no trace.
   return id === undefined || /^0+$/.test(id) ? undefined : id
-}
-
-/**
- * Logs an API's answer to `log`.
- * @example
- * if (log !== undefined) logAccess(log, c, api.route, response, seconds, requestId, traced)
- */
-export function logAccess(
-  log: AccessLog,
-  c: Context,
-  route: string,
-  response: Response,
-  seconds: number,
-  requestId: string,
-  traced: TracedRequest | undefined
-): void {
-  const length = response.headers.get('content-length')
-  log.add({
-    method: c.req.method,
-    route,
-    status: response.status,
-    durationMs: seconds * 1000,
-    bytes: length === null ? undefined : Number(length),
-    requestId,
-    traceId: traced?.traceId ?? traceIdOf(c.req.raw),
-  })
 }
 
 /**

@@ -6,44 +6,36 @@
 import type { NormalizedApi, Service } from '@bento/core'
 import {
   accessLog,
-  activeTelemetry,
   callInProcess,
+  type LocalApi,
   markServed,
+  READY_API,
+  registerLocalApis,
   STREAM_JSON_HEADER,
   TIMEOUT_HEADER,
-  type TracedApi,
-  validate,
 } from '@bento/core/adapter'
 import { type Context, Hono } from 'hono'
-import { logAccess, logged, utf8Length } from './access.ts'
+import { logged, utf8Length } from './access.ts'
 import { bearerGuard, corsFor } from './auth.ts'
-import { Call, HandlerContext } from './context.ts'
-import { createDispatch, type Dispatch } from './dispatch.ts'
+import { createDispatch } from './dispatch.ts'
 import { docsRoutes } from './docs.ts'
-import {
-  describeError,
-  type ErrorHandling,
-  errorResponse,
-  flattenIssues,
-  invalidInput,
-  jsonResponse,
-  ResponseError,
-} from './errors.ts'
-import { healthRoutes, metricsRoute } from './health.ts'
+import { describeError, jsonResponse, type ResponseError } from './errors.ts'
+import { healthRoutes, metricsRoute, readyApi } from './health.ts'
 import { hasBinary, toJsonSchema } from './json-schema.ts'
-import type { ApiMetrics } from './metrics.ts'
+import { localApi } from './local.ts'
 import { type ResolvedOptions, resolveOptions, type ToHonoOptions } from './options.ts'
+import { type InputLimits, readInput, refusedRequest, requestIdOf } from './request.ts'
 import {
-  clientClosed,
-  type InputLimits,
-  inputError,
-  readInput,
-  refusedRequest,
-  requestIdOf,
-} from './request.ts'
+  type ApiPlan,
+  type Incoming,
+  outputChecker,
+  type Ran,
+  runApi,
+  settle,
+  streamSource,
+} from './run.ts'
 import { type ServiceState, stateOf } from './state.ts'
-import { closeIterator, isAsyncIterable, streamBody } from './stream.ts'
-import { acquire, bodyTimedOut, withTimeout } from './traffic.ts'
+import { closeIterator, streamBody } from './stream.ts'
 
 /**
  * A Hono app serving `service`: each API at its route, `/livez`, `/healthz`, `/readyz`,
@@ -60,7 +52,9 @@ export function toHono<State>(service: Service<State>, options?: ToHonoOptions):
   const settings = resolveOptions(options)
   // A worker serving an app entry learns from this which services the app mounts.
   markServed(service as Service<unknown>)
-  return build(service as Service<unknown>, settings)
+  const { app, apis } = build(service as Service<unknown>, settings)
+  registerLocalApis(service.name, apis)
+  return app
 }
 
 // Asked for: the services this one calls, each with an app of its own in this process (made on
@@ -68,15 +62,20 @@ export function toHono<State>(service: Service<State>, options?: ToHonoOptions):
 function inProcess(service: Service<unknown>, settings: ResolvedOptions): void {
   for (const { service: callee, url } of Object.values(service.depends)) {
     if (url !== undefined) continue
-    let app: Hono | undefined
-    callInProcess(service, callee.name, (request) => {
-      app ??= build(callee as Service<unknown>, { ...settings, docs: false })
-      return app.fetch(request)
+    let apis: ReadonlyMap<string, LocalApi> | undefined
+    callInProcess(service, callee.name, () => {
+      apis ??= build(callee as Service<unknown>, { ...settings, docs: false }).apis
+      return apis
     })
   }
 }
 
-function build(service: Service<unknown>, settings: ResolvedOptions): Hono {
+// The service's app, and its APIs as local APIs (the same steps, metrics and batchers: a batch may
+// hold requests that came over HTTP and calls that came as frames).
+function build(
+  service: Service<unknown>,
+  settings: ResolvedOptions
+): { app: Hono; apis: Map<string, LocalApi> } {
   if (settings.dependencies === 'in-process') inProcess(service, settings)
   const state = stateOf(service as Service<unknown>)
   const app = new Hono()
@@ -84,14 +83,20 @@ function build(service: Service<unknown>, settings: ResolvedOptions): Hono {
 
   // Health checks first: probes need neither CORS nor a token. Then CORS, whose preflights carry
   // no token, then the token for everything else.
-  if (settings.health) healthRoutes(app, state)
+  const apis = new Map<string, LocalApi>()
+  if (settings.health) {
+    healthRoutes(app, state)
+    apis.set(READY_API, readyApi(state))
+  }
   const allowCors = corsFor(service)
   if (allowCors !== undefined) app.use('*', allowCors)
   const guard = bearerGuard(service)
   if (guard !== undefined) app.use('*', guard)
   const methodsByRoute = new Map<string, string[]>()
   for (const api of service.apis) {
-    app.on(api.method, api.route, apiHandler(api, state, settings))
+    const plan = apiPlan(api, state, settings)
+    app.on(api.method, api.route, apiHandler(plan))
+    apis.set(api.name, localApi(plan))
     methodsByRoute.set(api.route, [...(methodsByRoute.get(api.route) ?? []), api.method])
   }
   if (settings.metrics ?? expose.metrics) metricsRoute(app, state)
@@ -122,24 +127,11 @@ function build(service: Service<unknown>, settings: ResolvedOptions): Hono {
   }
   app.all('*', notFound)
   app.notFound(notFound)
-  return app
+  return { app, apis }
 }
 
-/** What the handler of one API needs for every request, computed once. */
-interface ApiPlan {
-  api: NormalizedApi
-  traced: TracedApi
-  state: ServiceState
-  metrics: ApiMetrics
-  dispatch: Dispatch
-  /** `traffic.timeout` in seconds. */
-  timeout: number
-  limits: InputLimits
-  how: ErrorHandling
-  checkOutput: ((output: unknown) => Promise<unknown>) | undefined
-}
-
-function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedOptions) {
+/** The steps of one API, computed once for all its calls (run.ts). */
+function apiPlan(api: NormalizedApi, state: ServiceState, settings: ResolvedOptions): ApiPlan {
   const metrics = state.metrics.apis.get(api.name)!
   const traced = {
     service: state.service.name,
@@ -147,7 +139,7 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
     method: api.method,
     route: api.route,
   }
-  const plan: ApiPlan = {
+  return {
     api,
     traced,
     state,
@@ -158,101 +150,61 @@ function apiHandler(api: NormalizedApi, state: ServiceState, settings: ResolvedO
     how: { dev: settings.dev, api: api.name, onError: settings.onError },
     checkOutput: settings.dev && api.output !== undefined ? outputChecker(api) : undefined,
   }
-  const { lifecycle, limiter } = state
-  const svc = state.service
-  const { timeout, limits, how } = plan
-  const schema = api.input?.['~standard']
-  const batchable = api.batchable === true
-  // One async function per request (no helper awaited in between): on a fast handler the
-  // adapter's own promises and allocations are most of what it adds to a hand-written route.
+}
+
+// An HTTP request as run.ts takes a call. Its signal is read only when needed: on Node, reading it
+// makes @hono/node-server build a whole web Request.
+class HttpIncoming implements Incoming {
+  readonly requestId: string
+  readonly local = false
+  readonly refused: ResponseError | undefined
+  readonly deadlineMs: number | undefined
+  constructor(
+    private readonly c: Context,
+    private readonly method: string
+  ) {
+    this.requestId = requestIdOf(c)
+    const headers = c.req.raw.headers
+    this.refused = refusedRequest(headers)
+    this.deadlineMs = deadlineOf(headers.get(TIMEOUT_HEADER))
+  }
+  get headers(): Headers {
+    return this.c.req.raw.headers
+  }
+  get signal(): AbortSignal {
+    return this.c.req.raw.signal
+  }
+  get source(): Request {
+    return this.c.req.raw
+  }
+  input(limits: InputLimits): unknown {
+    return readInput(this.c, this.method, limits)
+  }
+}
+
+function apiHandler(plan: ApiPlan) {
+  const api = plan.api
   return async (c: Context): Promise<Response> => {
-    const requestId = requestIdOf(c)
-    const traced = activeTelemetry()?.request(c.req.raw, plan.traced)
-    const call = new Call(
-      requestId,
-      c.req.raw,
-      state,
-      metrics,
-      timeoutOf(c.req.raw, timeout),
-      traced
-    )
+    const ran = await runApi(plan, new HttpIncoming(c, api.method))
+    const { requestId } = ran.call
     let response: Response
-    let failure: unknown
-    try {
-      const refused = refusedRequest(c.req.raw.headers)
-      if (refused !== undefined) throw refused
-      let input: unknown
+    if (ran.kind === 'output') {
       try {
-        input = readInput(c, api.method, limits)
-        // A body still arriving is bounded by the request's timeout: a client trickling it in
-        // gets 408 rather than holding the worker for as long as it likes.
-        if (input instanceof Promise) {
-          input = await withTimeout(input, call.left(), () => {}, call.timeout, bodyTimedOut)
-        }
+        response = respond(c, ran.output, requestId)
       } catch (error) {
-        throw inputError(error, c.req.raw)
+        // An output that can't be sent (a cycle, a BigInt): the handler's bug, said as a 500.
+        const failed = describeError(error, requestId, plan.how)
+        response = jsonResponse(c, failed.body, failed.status, failed.headers)
       }
-      if (schema !== undefined) {
-        let result = schema.validate(input)
-        if (result instanceof Promise) result = await result
-        if (result.issues !== undefined) throw invalidInput(flattenIssues(result.issues))
-        input = result.value
-      }
-      const state = lifecycle.started ? lifecycle.state : await lifecycle.start()
-      const ctx = new HandlerContext(lifecycle.worker, state, c.req.raw.headers, call, svc)
-
-      if (limiter !== undefined) {
-        if (!limiter.tryAcquire()) {
-          await acquire(limiter, call.left(), c.req.raw.signal, call.timeout)
-        }
-        call.takePermit()
-      }
-
-      // From here the handler's settling frees the call, not this request's answer.
-      call.handedOver = true
-      let output: unknown
-      try {
-        output =
-          traced === undefined
-            ? plan.dispatch(input, ctx)
-            : // Only the batcher takes the request's spans (to link them); a handler never sees them.
-              traced.handle(() => plan.dispatch(input, ctx, batchable ? traced : undefined))
-      } catch (error) {
-        call.finish()
-        throw error
-      }
-      if (output instanceof Promise) {
-        let timedOut = false
-        output.then((value) => {
-          if (!isAsyncIterable(value)) call.finish()
-          // A stream nobody will read: close it so its `finally` runs, then free the permit.
-          else if (timedOut) closeIterator(value[Symbol.asyncIterator]()).then(call.finisher)
-        }, call.finisher)
-        output = await deadline(output, call, () => {
-          timedOut = true
-        })
-      } else if (!isAsyncIterable(output)) {
-        call.finish()
-      }
-
-      if (isAsyncIterable(output)) response = await stream(c, output, call, plan)
-      else {
-        if (plan.checkOutput !== undefined) output = await plan.checkOutput(output)
-        response = respond(c, output, requestId)
-      }
-    } catch (error) {
-      if (!call.handedOver) call.finish()
-      failure = error
-      response = errorResponse(c, unlessGone(error, c.req.raw), requestId, how)
-    }
-    const seconds = (performance.now() - call.arrived) / 1000
-    metrics.done(response.status, seconds)
-    if (traced !== undefined) {
-      response.headers.set('x-trace-id', traced.traceId)
-      traced.end(response.status, failure)
-    }
-    const log = accessLog()
-    if (log !== undefined) logAccess(log, c, api.route, response, seconds, requestId, traced)
+    } else if (ran.kind === 'stream') response = await stream(c, ran, plan)
+    else response = jsonResponse(c, ran.body, ran.status, ran.headers)
+    if (ran.traced !== undefined) response.headers.set('x-trace-id', ran.traced.traceId)
+    const length = accessLog() === undefined ? null : response.headers.get('content-length')
+    settle(plan, ran, response.status, {
+      method: c.req.method,
+      bytes: length === null ? undefined : Number(length),
+      source: c.req.raw,
+    })
     return response
   }
 }
@@ -279,63 +231,20 @@ function inputLimits(
   }
 }
 
-// A handler that fails because its client left (it passed ctx.signal to a fetch, say) did not hit
-// a bug: that is a 499, not a 500. Statuses a handler chose itself stand.
-function unlessGone(error: unknown, request: Request): unknown {
-  if (!request.signal.aborted) return error
-  const status = (error as { status?: unknown } | null)?.status
-  return typeof status === 'number' ? error : clientClosed()
-}
-
-// A service calling this one sends the time it has left: this request gets no more than that.
-function timeoutOf(request: Request, timeout: number): number {
-  const header = request.headers.get(TIMEOUT_HEADER)
-  if (header === null) return timeout
+// The caller's remaining milliseconds, from `bento-timeout`; anything else is no deadline.
+function deadlineOf(header: string | null): number | undefined {
+  if (header === null) return undefined
   const ms = Number(header)
-  return Number.isFinite(ms) && ms >= 0 ? Math.min(timeout, ms / 1000) : timeout
-}
-
-/** `work`, or a `504` once the request's time is up, aborting the handler's signal. */
-function deadline<T>(work: Promise<T>, call: Call, onTimeout: () => void): Promise<T> {
-  return withTimeout(
-    work,
-    call.left(),
-    () => {
-      onTimeout()
-      call.abort(new DOMException(`the request timed out after ${call.timeout} s`, 'TimeoutError'))
-    },
-    call.timeout
-  )
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined
 }
 
 async function stream(
   c: Context,
-  iterable: AsyncIterable<unknown>,
-  call: Call,
+  ran: Extract<Ran, { kind: 'stream' }>,
   plan: ApiPlan
 ): Promise<Response> {
+  const { iterator, first, call } = ran
   const { requestId } = call
-  const iterator = iterable[Symbol.asyncIterator]()
-  // The first chunk is awaited before answering, under the timeout: an error thrown before it
-  // (an HttpError, say) still gets its own status instead of an error event in a 200 stream.
-  let first: IteratorResult<unknown>
-  let timedOut = false
-  const pending = iterator.next()
-  try {
-    first = await deadline(pending, call, () => {
-      timedOut = true
-    })
-  } catch (error) {
-    if (timedOut) {
-      pending
-        .then(
-          () => closeIterator(iterator),
-          () => {}
-        )
-        .then(call.finisher)
-    } else call.finish()
-    throw error
-  }
   if (c.req.raw.method === 'HEAD') {
     // Hono answers HEAD with the GET handler's headers and drops the body unread, which would
     // leave the handler suspended (and its permit taken) for good: close it now.
@@ -345,14 +254,10 @@ async function stream(
       plan.api.stream === 'sse' ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8'
     return c.body(null, 200, { 'content-type': mode, 'x-request-id': requestId })
   }
-  const { body, headers } = streamBody(iterator, first, {
-    mode: plan.api.stream,
-    json: c.req.raw.headers.get(STREAM_JSON_HEADER) === 'json',
-    check: plan.checkOutput,
-    errorEvent: (error) => describeError(error, requestId, plan.how).body,
-    abort: (reason) => call.abort(reason),
-    end: call.finisher,
-  })
+  const mode = plan.api.stream === 'sse' ? 'sse' : 'text'
+  const source = streamSource(ran, plan)
+  const json = c.req.raw.headers.get(STREAM_JSON_HEADER) === 'json'
+  const { body, headers } = streamBody(source, first, mode, json)
   return c.body(body, 200, { ...headers, 'x-request-id': requestId })
 }
 
@@ -391,24 +296,4 @@ function respond(c: Context, output: unknown, requestId: string): Response {
   const response = c.json((output ?? null) as object)
   response.headers.set('x-request-id', requestId)
   return response
-}
-
-// In development an output that breaks its schema is a bug in the handler: a 500 that names the
-// API and lists the issues, rather than a client failing later on a malformed answer.
-function outputChecker(api: NormalizedApi) {
-  const schema = api.output!
-  return async (output: unknown): Promise<unknown> => {
-    if (output instanceof Response || output instanceof Blob) return output
-    const result = await validate(schema, output)
-    // The output is sent as the handler made it, never as the schema transformed it: development
-    // and production must answer the same.
-    if (result.ok) return output
-    throw new ResponseError(
-      500,
-      `the output of API "${api.name}" does not match its output schema`,
-      {
-        issues: result.issues,
-      }
-    )
-  }
 }

@@ -22,7 +22,7 @@ export class Call {
   readonly arrived = performance.now()
   /** Set once the handler runs: from then on the handler's settling calls `finish`, not the request. */
   handedOver = false
-  readonly #request: Request
+  readonly #request: { readonly signal: AbortSignal }
   readonly #state: ServiceState
   readonly #metrics: ApiMetrics
   #permit = false
@@ -34,7 +34,8 @@ export class Call {
 
   constructor(
     readonly requestId: string,
-    request: Request,
+    /** What carries the request: its signal aborts when the caller goes away. */
+    request: { readonly signal: AbortSignal },
     state: ServiceState,
     metrics: ApiMetrics,
     /** Seconds the request may take: `traffic.timeout`, capped by a calling service's deadline. */
@@ -102,7 +103,7 @@ export class Call {
 /**
  * A handler's `ctx`: the worker, the request, and its call's signal.
  * @example
- * const ctx = new HandlerContext(lifecycle.worker, state, request.headers, call)
+ * const ctx = new HandlerContext(lifecycle.worker, state, request, call, service)
  */
 export class HandlerContext implements ApiContext {
   readonly workerIndex: number
@@ -112,15 +113,18 @@ export class HandlerContext implements ApiContext {
   readonly requestId: string
   readonly #call: Call
   readonly #service: Service
+  readonly #request: { readonly headers: Headers }
   #depends: Clients<unknown> | undefined
 
   constructor(
     worker: WorkerInfo,
     readonly state: unknown,
-    readonly headers: Headers,
+    /** What carries the request: its headers are read only if the handler asks. */
+    request: { readonly headers: Headers },
     call: Call,
     service: Service
   ) {
+    this.#request = request
     this.workerIndex = worker.workerIndex
     this.workerCount = worker.workerCount
     this.gpus = worker.gpus
@@ -132,6 +136,10 @@ export class HandlerContext implements ApiContext {
 
   get signal(): AbortSignal {
     return this.#call.signal
+  }
+
+  get headers(): Headers {
+    return this.#request.headers
   }
 
   /** Milliseconds left before this request times out (a batch's calls last as long as its longest). */

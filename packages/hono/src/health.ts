@@ -2,7 +2,7 @@
 // worker's answer, gathered through the supervisor; and the services it depends on). None of them
 // passes through the traffic limiter, so a saturated worker still answers its probes.
 import { type ResolvedDependency, type SupervisorStats, serverContext } from '@bento/core'
-import { targetFor } from '@bento/core/adapter'
+import { type LocalApi, READY_API, targetFor } from '@bento/core/adapter'
 import type { Context, Hono } from 'hono'
 import { jsonResponse } from './errors.ts'
 import {
@@ -45,32 +45,57 @@ export function healthRoutes(app: Hono, state: ServiceState): void {
 
   app.get('/readyz', async (c) => {
     const requestId = requestIdOf(c)
-    // A plain Hono app starts its service on first use; a readiness probe is a use, or a platform
-    // that waits for readiness before sending traffic would wait forever.
-    if (!state.lifecycle.started && serverContext.status !== 'draining') {
-      state.lifecycle.start().catch(() => {})
-    }
-    const { answers, partial } = await gatherAll<WorkerReadiness>('ready')
-    const workers = answers.map((answer) => ({
-      worker: answer.worker,
-      ...(answer.services?.[name] ?? { ready: false, status: 'unknown' }),
-    }))
-    const dependencies = await dependenciesReady(state)
-    const ready =
-      workers.length > 0 && workers.every((w) => w.ready) && dependencies.every((d) => d.ready)
-    const body: Record<string, unknown> = {
-      status: ready ? 'ready' : 'not ready',
-      service: name,
-      workers,
-    }
-    if (dependencies.length > 0) {
-      body.dependencies = dependencies
-      const waiting = dependencies.filter((d) => !d.ready).map((d) => d.service)
-      if (waiting.length > 0) body.notReady = waiting
-    }
-    if (partial) body.partial = true
+    const { ready, body } = await readiness(state)
     return jsonResponse(c, body, ready ? 200 : 503, { 'x-request-id': requestId })
   })
+}
+
+/**
+ * The service's readiness as `/readyz` answers it: every worker's, and every dependency's.
+ * @example
+ * const { ready, body } = await readiness(stateOf(service))
+ */
+export async function readiness(
+  state: ServiceState
+): Promise<{ ready: boolean; body: Record<string, unknown> }> {
+  const name = state.service.name
+  // A plain Hono app starts its service on first use; a readiness probe is a use, or a platform
+  // that waits for readiness before sending traffic would wait forever.
+  if (!state.lifecycle.started && serverContext.status !== 'draining') {
+    state.lifecycle.start().catch(() => {})
+  }
+  const { answers, partial } = await gatherAll<WorkerReadiness>('ready')
+  const workers = answers.map((answer) => ({
+    worker: answer.worker,
+    ...(answer.services?.[name] ?? { ready: false, status: 'unknown' }),
+  }))
+  const dependencies = await dependenciesReady(state)
+  const ready =
+    workers.length > 0 && workers.every((w) => w.ready) && dependencies.every((d) => d.ready)
+  const body: Record<string, unknown> = {
+    status: ready ? 'ready' : 'not ready',
+    service: name,
+    workers,
+  }
+  if (dependencies.length > 0) {
+    body.dependencies = dependencies
+    const waiting = dependencies.filter((d) => !d.ready).map((d) => d.service)
+    if (waiting.length > 0) body.notReady = waiting
+  }
+  if (partial) body.partial = true
+  return { ready, body }
+}
+
+/**
+ * `readiness` as a local API, for callers that reach this service as frames or in-process.
+ * @example
+ * apis.set(READY_API, readyApi(state))
+ */
+export function readyApi(state: ServiceState): LocalApi {
+  return async () => {
+    const { ready, body } = await readiness(state)
+    return { status: ready ? 200 : 503, type: 'application/json', body: JSON.stringify(body) }
+  }
 }
 
 /**
@@ -121,13 +146,17 @@ async function dependenciesReady(state: ServiceState): Promise<DependencyReadine
   return Promise.all(
     [...seen].map(async ([service, dependency]): Promise<DependencyReadiness> => {
       try {
-        const response = await targetFor(service, dependency, state.service).send(
-          { method: 'GET', path: '/readyz', headers: { accept: 'application/json' } },
-          AbortSignal.timeout(DEPENDENCY_READY_MS)
-        )
-        const answer = (await response.json().catch(() => ({}))) as { notReady?: unknown }
+        const response = await targetFor(service, dependency, state.service).send({
+          api: { name: READY_API, route: '/readyz', method: 'GET' },
+          input: undefined,
+          headers: { accept: 'application/json' },
+          signal: AbortSignal.timeout(DEPENDENCY_READY_MS),
+        })
+        const answer = (await response.value().catch(() => ({}))) as {
+          notReady?: unknown
+        } | null
         if (response.status === 200) return { service, ready: true }
-        const inner = Array.isArray(answer.notReady)
+        const inner = Array.isArray(answer?.notReady)
           ? ` (waiting for ${answer.notReady.join(', ')})`
           : ''
         return { service, ready: false, reason: `its /readyz answered ${response.status}${inner}` }

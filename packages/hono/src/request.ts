@@ -316,7 +316,10 @@ async function readCounted(request: Request, limit: number): Promise<Uint8Array<
  * @example
  * try { input = await readInput(c, 'POST', limit) } catch (error) { throw inputError(error, c.req.raw) }
  */
-export function inputError(error: unknown, request: Request): ResponseError {
+export function inputError(
+  error: unknown,
+  request: { readonly signal: AbortSignal }
+): ResponseError {
   if (error instanceof ResponseError && [408, 413, 415].includes(error.status)) return error
   if (request.signal.aborted) return clientClosed()
   if (error instanceof ResponseError) return error
@@ -392,9 +395,14 @@ function decodeField(text: string, what: string): string {
   }
 }
 
-// The body is refused unread, so the connection can't carry another request: say so, or a server
-// that keeps it open (Deno does) would wait for a body the client will never send.
-function tooLarge(limit: number): ResponseError {
+/**
+ * The 413 for a body over `limit`. It is refused unread, so the connection can't carry another
+ * request: it says so, or a server that keeps it open (Deno does) would wait for a body the client
+ * will never send.
+ * @example
+ * throw tooLarge(10 * 2 ** 20)
+ */
+export function tooLarge(limit: number): ResponseError {
   return new ResponseError(
     413,
     `request body is larger than the limit of ${formatBytes(limit)}`,

@@ -3,6 +3,8 @@
 // that goes away cancels the stream: the handler's signal aborts and the iterator is closed (its
 // `finally` runs) before the request counts as finished.
 
+import type { ChunkSource, ChunkStep } from '@bento/core/adapter'
+
 const encoder = new TextEncoder()
 const SSE_MESSAGE = Symbol.for('bento.sse')
 
@@ -95,11 +97,9 @@ function textContentType(first: unknown): string {
   return 'application/x-ndjson'
 }
 
-/** How `streamBody` sends chunks and reports the stream's end. */
+/** How a stream's chunks are checked, and how its end is reported. */
 export interface StreamOptions {
   mode: 'sse' | 'text'
-  /** Every SSE `data:` as JSON, strings included (a bento client's `bento-stream: json`). */
-  json?: boolean
   /** Checks (and may transform) each chunk before it is sent; throws to end the stream. */
   check?: ((chunk: unknown) => unknown) | undefined
   /** The JSON body of the `error` event for an error thrown mid-stream. */
@@ -111,18 +111,19 @@ export interface StreamOptions {
 }
 
 /**
- * A response body and its headers streaming `iterator`, whose first result (already awaited, so
- * that an error before the first chunk still gets a proper status) is `first`.
+ * The chunks of `iterator`, whose first result (already awaited, so that an error before the
+ * first chunk still gets a proper status) is `first`, pulled one at a time: the one rule for a
+ * handler's stream, whether it goes out as HTTP (`streamBody`) or as frames. `chunk` is each one
+ * as the handler yielded it (an `sse()` message whole); what a caller gets is `value`.
  * @example
- * const { body, headers } = streamBody(it, await it.next(), { mode: 'sse', ...handlers })
+ * const source = chunkSource(it, await it.next(), { mode: 'sse', ...handlers })
  */
-export function streamBody(
+export function chunkSource(
   iterator: AsyncIterator<unknown>,
   first: IteratorResult<unknown>,
   options: StreamOptions
-): { body: ReadableStream<Uint8Array>; headers: Record<string, string> } {
-  const { mode, check, errorEvent, abort, end } = options
-  const json = options.json === true
+): ChunkSource & { nextChunk(): Promise<ChunkStep> } {
+  const { check, errorEvent, abort, end } = options
   let next: IteratorResult<unknown> | undefined = first
   // `stopped`: no more chunks may be sent (the client cancelled, or the stream ended); `ended`:
   // the iterator is closed too and `end` has run.
@@ -134,49 +135,88 @@ export function streamBody(
     ended = true
     end(outcome)
   }
+  const nextChunk = async (): Promise<ChunkStep> => {
+    if (stopped) return { done: true }
+    try {
+      const result = next ?? (await iterator.next())
+      next = undefined
+      // Cancelled while the handler was producing this chunk: nobody is reading any more.
+      if (stopped || result.done) {
+        finish('done')
+        return { done: true }
+      }
+      const chunk = check ? await check(result.value) : result.value
+      if (stopped) return { done: true }
+      return { done: false, value: chunk }
+    } catch (error) {
+      if (stopped) return { done: true }
+      // The iterator may still be open (the check failed, not the handler).
+      await closeIterator(iterator)
+      finish('error')
+      return { done: true, failed: errorEvent(error) }
+    }
+  }
+  const text = options.mode === 'text' && (first.done || typeof first.value === 'string')
+  return {
+    mode: text ? 'text' : 'chunks',
+    nextChunk,
+    async next() {
+      const step = await nextChunk()
+      if (step.done) return step
+      const { value } = step
+      return { done: false, value: isSseMessage(value) ? value.data : value }
+    },
+    async cancel(reason) {
+      if (stopped) return
+      stopped = true
+      abort(reason ?? new DOMException('the client closed the connection', 'AbortError'))
+      await closeIterator(iterator)
+      finish('cancelled')
+    },
+  }
+}
+
+/**
+ * A response body and its headers streaming `source` over HTTP: server-sent events, or raw text.
+ * @example
+ * const { body, headers } = streamBody(chunkSource(it, await it.next(), options), first, 'sse')
+ */
+export function streamBody(
+  source: ReturnType<typeof chunkSource>,
+  first: IteratorResult<unknown>,
+  mode: 'sse' | 'text',
+  json: boolean
+): { body: ReadableStream<Uint8Array>; headers: Record<string, string> } {
   const encode = (chunk: unknown) =>
     mode === 'sse' ? encoder.encode(sseFrame(chunk, json)) : textChunk(chunk)
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        if (stopped) return
-        let result: IteratorResult<unknown>
-        try {
-          result = next ?? (await iterator.next())
-          next = undefined
-          // Cancelled while the handler was producing this chunk: nobody is reading any more.
-          if (stopped) return
-          if (result.done) {
-            controller.close()
-            finish('done')
-            return
-          }
-          const chunk = check ? await check(result.value) : result.value
-          if (stopped) return
-          controller.enqueue(encode(chunk))
-        } catch (error) {
-          if (stopped) return
-          // The iterator may still be open (the check or the encoding failed, not the handler).
-          await closeIterator(iterator)
-          if (mode === 'sse') {
-            controller.enqueue(
-              encoder.encode(sseFrame(sse({ event: 'error', data: errorEvent(error) })))
-            )
-            controller.close()
-          } else {
-            // A raw stream has no way to say "failed" but to break off: the client sees a
-            // truncated body instead of a clean end.
+        const step = await source.nextChunk()
+        if (!step.done) {
+          try {
+            controller.enqueue(encode(step.value))
+          } catch (error) {
+            // An event that can't be written (a line break in its name): the stream ends here.
+            await source.cancel(error)
             controller.error(error)
           }
-          finish('error')
+          return
+        }
+        if (step.failed === undefined) {
+          controller.close()
+          return
+        }
+        if (mode === 'sse') {
+          controller.enqueue(encoder.encode(sseFrame(sse({ event: 'error', data: step.failed }))))
+          controller.close()
+        } else {
+          // A raw stream has no way to say "failed" but to break off: the client sees a
+          // truncated body instead of a clean end.
+          controller.error(new Error('the stream failed'))
         }
       },
-      async cancel(reason) {
-        stopped = true
-        abort(reason ?? new DOMException('the client closed the connection', 'AbortError'))
-        await closeIterator(iterator)
-        finish('cancelled')
-      },
+      cancel: (reason) => source.cancel(reason),
     },
     // No read-ahead: pull only when the consumer reads.
     { highWaterMark: 0 }

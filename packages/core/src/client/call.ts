@@ -1,10 +1,13 @@
-// One call to an API of another service, over HTTP/1.1 with JSON, whatever carries it (a worker's
-// Unix socket, a URL, an app in the same process). It is sent at once; what it returns can be
-// awaited (the answer) or iterated (a streaming API's chunks). Edge-safe: no `node:` imports.
-import type { OutgoingCall } from '../runtime/types.ts'
+// One call to an API of another service, whatever carries it (frames to a worker of the graph,
+// HTTP to a URL, a handler in this process): one signal and at most one timer per call, the answer
+// classified once when it arrives and decoded once when it is read. It is sent at once; what it
+// returns can be awaited (the answer) or iterated (a streaming API's chunks). Edge-safe: no
+// `node:` imports.
 import type { CallOptions, PendingCall } from '../service/clients.ts'
-import { isStreamed, jsonLines, STREAM_JSON_HEADER, serverEvents, textPieces } from './chunks.ts'
+import { type Answer, type CallRequest, StreamFailed } from './answer.ts'
 import { CallError } from './errors.ts'
+
+export { TIMEOUT_HEADER } from './http.ts'
 
 /** Where an API answers. */
 export interface ApiRoute {
@@ -17,8 +20,8 @@ export interface ApiRoute {
 export interface Target {
   /** The service's name, for errors and metrics. */
   readonly service: string
-  /** Sends a request; rejects when no response came (the connection failed, or `signal` aborted). */
-  send(call: OutgoingCall, signal: AbortSignal): Promise<Response>
+  /** Sends a call; rejects when nothing answered (the connection failed, or its signal aborted). */
+  send(call: CallRequest): Promise<Answer>
 }
 
 /** What a call inherits from the request that makes it (nothing, from a program). */
@@ -33,9 +36,6 @@ export interface CallContext {
   /** Called once, when the answer's status is known (`status`) or nothing answered (`error`). */
   onDone?: ((outcome: number | 'error' | 'timeout', seconds: number) => void) | undefined
 }
-
-/** The header carrying the caller's remaining milliseconds; the callee's timeout is capped by it. */
-export const TIMEOUT_HEADER = 'bento-timeout'
 
 /**
  * Sends one call and returns it in flight.
@@ -57,7 +57,7 @@ class Call implements PendingCall<unknown> {
   readonly #api: ApiRoute
   readonly #controller = new AbortController()
   readonly #caller: AbortSignal | undefined
-  readonly #response: Promise<Response>
+  readonly #answer: Promise<Answer>
   #value: Promise<unknown> | undefined
   #timer: ReturnType<typeof setTimeout> | undefined
   #detach: (() => void) | undefined
@@ -80,12 +80,12 @@ class Call implements PendingCall<unknown> {
       done = true
       context.onDone?.(outcome, (performance.now() - began) / 1000)
     }
-    this.#response = this.#send(input, context, options, limit).then(
-      (response) => {
+    this.#answer = this.#send(input, context, options, limit).then(
+      (answer) => {
         clearTimeout(this.#timer)
-        if (!isStreamed(response.headers.get('content-type') ?? '')) this.#detach?.()
-        report(response.status)
-        return response
+        if (!answer.streamed) this.#detach?.()
+        report(answer.status)
+        return answer
       },
       (error: unknown) => {
         clearTimeout(this.#timer)
@@ -97,54 +97,44 @@ class Call implements PendingCall<unknown> {
     )
     // Whoever awaits or iterates the call sees a failure; a call nobody waits for must not
     // crash the process with an unhandled rejection.
-    this.#response.catch(() => {})
+    this.#answer.catch(() => {})
   }
 
-  async #send(
-    input: unknown,
-    context: CallContext,
-    options: CallOptions,
-    limit: number
-  ): Promise<Response> {
-    const { method, route } = this.#api
-    const headers: Record<string, string> = {
-      accept: 'application/json, text/event-stream;q=0.9, */*;q=0.1',
-      [STREAM_JSON_HEADER]: 'json',
-      ...context.headers,
-      ...options.headers,
-    }
-    if (context.requestId !== undefined) headers['x-request-id'] = context.requestId
-    if (context.traceparent !== undefined) headers.traceparent = context.traceparent
-    let path = route
-    let body: string | undefined
-    if (method === 'GET') path += queryOf(input)
-    else if (input !== undefined) {
-      body = JSON.stringify(input)
-      headers['content-type'] = 'application/json'
-    }
+  #send(input: unknown, context: CallContext, options: CallOptions, limit: number) {
     // The caller's abort reaches the call through its own controller (AbortSignal.any is slow on
     // Node 20, and this is on every call's path).
     const caller = this.#caller
-    const signal = this.#controller.signal
+    const controller = this.#controller
     if (caller !== undefined) {
-      const forward = () => this.#controller.abort(caller.reason)
+      const forward = () => controller.abort(caller.reason)
       if (caller.aborted) forward()
       else {
         caller.addEventListener('abort', forward, { once: true })
         this.#detach = () => caller.removeEventListener('abort', forward)
       }
     }
+    let timeoutMs: number | undefined
     if (Number.isFinite(limit)) {
       const ms = Math.max(0, Math.floor(limit))
-      headers[TIMEOUT_HEADER] = String(ms)
+      timeoutMs = ms
       this.#timer = setTimeout(() => {
-        this.#controller.abort(
-          new DOMException(`the call took longer than its ${ms} ms`, 'TimeoutError')
-        )
+        controller.abort(new DOMException(`the call took longer than its ${ms} ms`, 'TimeoutError'))
       }, ms)
     }
-    if (signal.aborted) throw signal.reason
-    return this.#target.send({ method, path, headers, body, signal }, signal)
+    if (controller.signal.aborted) return Promise.reject(controller.signal.reason)
+    const headers =
+      options.headers === undefined
+        ? (context.headers ?? {})
+        : { ...context.headers, ...options.headers }
+    return this.#target.send({
+      api: this.#api,
+      input,
+      headers,
+      requestId: context.requestId,
+      traceparent: context.traceparent,
+      timeoutMs,
+      signal: controller.signal,
+    })
   }
 
   // What a failure to get an answer becomes: the caller's own abort stays itself (its handler is
@@ -185,39 +175,31 @@ class Call implements PendingCall<unknown> {
     )
   }
 
-  async #failed(response: Response): Promise<never> {
-    const text = await response.text().catch(() => '')
-    let body: unknown = text
-    try {
-      body = JSON.parse(text)
-    } catch {
-      // Not JSON (a proxy's error page, say): kept as text.
-    }
+  async #failed(answer: Answer): Promise<never> {
+    let body = await answer.value().catch(() => '')
+    if (body instanceof Uint8Array) body = new TextDecoder().decode(body)
     const said =
       typeof body === 'object' &&
       body !== null &&
       typeof (body as { error?: unknown }).error === 'string'
         ? (body as { error: string }).error
-        : text.slice(0, 200)
+        : typeof body === 'string'
+          ? body.slice(0, 200)
+          : ''
     throw new CallError({
       service: this.#target.service,
       api: this.#api.name,
-      status: response.status,
+      status: answer.status,
       body,
-      message: `${this.#target.service}.${this.#api.name} answered ${response.status}${said ? `: ${said}` : ''}`,
+      message: `${this.#target.service}.${this.#api.name} answered ${answer.status}${said ? `: ${said}` : ''}`,
     })
   }
 
-  #answer(): Promise<unknown> {
-    this.#value ??= this.#response.then(async (response) => {
-      if (!response.ok) return this.#failed(response)
-      const type = response.headers.get('content-type') ?? ''
-      if (isStreamed(type) && !/^text\/plain/i.test(type)) {
-        const chunks: unknown[] = []
-        for await (const chunk of this.#chunks(response)) chunks.push(chunk)
-        return chunks
-      }
-      return readBody(response, type)
+  #result(): Promise<unknown> {
+    this.#value ??= this.#answer.then((answer) => {
+      if (answer.status >= 300) return this.#failed(answer)
+      if (!answer.streamed) return answer.value()
+      return this.#read(answer.value())
     })
     return this.#value
   }
@@ -227,57 +209,62 @@ class Call implements PendingCall<unknown> {
     onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null
   ): Promise<A | B> {
-    return this.#answer().then(onFulfilled, onRejected)
+    return this.#result().then(onFulfilled, onRejected)
   }
 
   catch<E = never>(onRejected?: (reason: unknown) => E | PromiseLike<E>): Promise<unknown> {
-    return this.#answer().catch(onRejected)
+    return this.#result().catch(onRejected)
   }
 
   finally(onFinally?: () => void): Promise<unknown> {
-    return this.#answer().finally(onFinally)
+    return this.#result().finally(onFinally)
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
-    const response = await this.#response
-    if (!response.ok) await this.#failed(response)
-    const type = response.headers.get('content-type') ?? ''
-    if (!isStreamed(type)) {
-      yield await readBody(response, type)
+    const answer = await this.#answer
+    if (answer.status >= 300) await this.#failed(answer)
+    if (!answer.streamed) {
+      yield* answer.chunks()
       return
     }
-    yield* this.#chunks(response)
-  }
-
-  async *#chunks(response: Response): AsyncGenerator<unknown> {
-    const body = response.body
-    if (body === null) return
-    const type = response.headers.get('content-type') ?? ''
     let finished = false
     try {
-      if (/^text\/event-stream/i.test(type)) {
-        for await (const { event, data } of serverEvents(body)) {
-          const value = parseData(data)
-          if (event === 'error') {
-            const said = (value as { error?: unknown } | null)?.error
-            throw new CallError({
-              service: this.#target.service,
-              api: this.#api.name,
-              status: 502,
-              body: value,
-              message: `${this.#target.service}.${this.#api.name} failed mid-stream${typeof said === 'string' ? `: ${said}` : ''}`,
-            })
-          }
-          yield value
-        }
-      } else if (/^application\/x-ndjson/i.test(type)) yield* jsonLines(body)
-      else yield* textPieces(body)
+      for await (const chunk of this.#guard(answer.chunks())) yield chunk
       finished = true
     } finally {
       // Left early (a `break`, an error): the callee's handler is cancelled, not left running.
       if (!finished)
         this.#controller.abort(new DOMException('the caller stopped reading', 'AbortError'))
     }
+  }
+
+  // A stream's whole value, with a failure mid-way said as a CallError.
+  async #read(value: Promise<unknown>): Promise<unknown> {
+    try {
+      return await value
+    } catch (error) {
+      throw this.#midStream(error)
+    }
+  }
+
+  async *#guard(chunks: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+    try {
+      yield* chunks
+    } catch (error) {
+      throw this.#midStream(error)
+    }
+  }
+
+  #midStream(error: unknown): unknown {
+    if (!(error instanceof StreamFailed)) return error
+    const said = (error.body as { error?: unknown } | null)?.error
+    return new CallError({
+      service: this.#target.service,
+      api: this.#api.name,
+      status: 502,
+      body: error.body,
+      message: `${this.#target.service}.${this.#api.name} failed mid-stream${typeof said === 'string' ? `: ${said}` : ''}`,
+    })
   }
 }
 
@@ -292,37 +279,4 @@ function either(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSi
     b.addEventListener('abort', abort(b), { once: true })
   }
   return controller.signal
-}
-
-function parseData(data: string): unknown {
-  try {
-    return JSON.parse(data)
-  } catch {
-    return data
-  }
-}
-
-async function readBody(response: Response, type: string): Promise<unknown> {
-  if (/json/i.test(type)) {
-    const text = await response.text()
-    return text === '' ? undefined : JSON.parse(text)
-  }
-  if (/^text\//i.test(type)) return response.text()
-  if (response.status === 204) return undefined
-  return new Uint8Array(await response.arrayBuffer())
-}
-
-// A GET API's input as a query string: each field of an object (arrays repeat the key).
-function queryOf(input: unknown): string {
-  if (input === undefined || input === null) return ''
-  if (typeof input !== 'object') {
-    throw new TypeError('the input of a GET API must be an object of query parameters')
-  }
-  const query = new URLSearchParams()
-  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
-    if (value === undefined) continue
-    for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item))
-  }
-  const text = query.toString()
-  return text === '' ? '' : `?${text}`
 }

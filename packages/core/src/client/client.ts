@@ -3,7 +3,9 @@
 import type { CallOptions, Client } from '../service/clients.ts'
 import { isService } from '../service/service.ts'
 import type { Service } from '../service/types.ts'
+import { httpAnswer } from './answer.ts'
 import { type ApiRoute, startCall, type Target } from './call.ts'
+import { httpRequestOf } from './http.ts'
 
 /** Options of `client()`. */
 export interface ClientOptions {
@@ -51,13 +53,16 @@ export function client(
   const name = service?.name ?? new URL(base).host
   const target: Target = {
     service: name,
-    send: (call, signal) =>
-      send(`${base}${call.path}`, {
-        method: call.method,
-        headers: call.headers,
-        ...(call.body !== undefined && { body: call.body }),
-        signal,
-      }),
+    async send(call) {
+      const request = httpRequestOf(call)
+      const response = await send(`${base}${request.path}`, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body !== undefined && { body: request.body }),
+        signal: call.signal,
+      })
+      return httpAnswer(response)
+    },
   }
   const routes = new Map<string, ApiRoute>(
     (service?.apis ?? []).map((api) => [

@@ -1,22 +1,24 @@
 import { describe, expect, it } from 'vitest'
-import type { OutgoingCall } from '../runtime/types.ts'
+import { type Answer, type CallRequest, httpAnswer } from './answer.ts'
 import { EndpointPool } from './pool.ts'
 
-const call: OutgoingCall = { method: 'POST', path: '/embed', headers: {} }
+const api = { name: 'embed', route: '/embed', method: 'POST' }
+const call = (signal: AbortSignal): CallRequest => ({ api, input: {}, headers: {}, signal })
 
 /** A transport whose answers the test releases one by one. */
 function controlled() {
   const pending: {
     endpoint: string
-    answer: (response: Response) => void
+    answer: (response: Answer) => void
     fail: (e: Error) => void
   }[] = []
   const send = (endpoint: string) =>
-    new Promise<Response>((answer, fail) => pending.push({ endpoint, answer, fail }))
+    new Promise<Answer>((answer, fail) => pending.push({ endpoint, answer, fail }))
   return { pending, send }
 }
 
-const json = () => new Response('{}', { headers: { 'content-type': 'application/json' } })
+const json = () =>
+  httpAnswer(new Response('{}', { headers: { 'content-type': 'application/json' } }))
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
 
 describe('EndpointPool', () => {
@@ -25,9 +27,9 @@ describe('EndpointPool', () => {
     const pool = new EndpointPool('embedder', t.send)
     pool.update(['a', 'b'])
     const signal = new AbortController().signal
-    const first = pool.send(call, signal)
-    const second = pool.send(call, signal)
-    const third = pool.send(call, signal)
+    const first = pool.send(call(signal))
+    const second = pool.send(call(signal))
+    const third = pool.send(call(signal))
     await tick()
     expect(t.pending.map((p) => p.endpoint)).toEqual(['a', 'b', 'a'])
     expect(pool.snapshot()).toEqual([
@@ -37,7 +39,7 @@ describe('EndpointPool', () => {
     // b is done: the next call goes there although a comes next in turn.
     t.pending[1]!.answer(json())
     await second
-    const fourth = pool.send(call, signal)
+    const fourth = pool.send(call(signal))
     await tick()
     expect(t.pending[3]!.endpoint).toBe('b')
     for (const p of t.pending) p.answer(json())
@@ -49,7 +51,7 @@ describe('EndpointPool', () => {
     const t = controlled()
     const pool = new EndpointPool('embedder', t.send)
     pool.update(['a', 'b'])
-    const answered = pool.send(call, new AbortController().signal)
+    const answered = pool.send(call(new AbortController().signal))
     await tick()
     t.pending[0]!.fail(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
     await tick()
@@ -67,7 +69,7 @@ describe('EndpointPool', () => {
     })
     pool.update(['a'])
     const caller = new AbortController()
-    await expect(pool.send(call, caller.signal)).rejects.toThrow('ENOENT')
+    await expect(pool.send(call(caller.signal))).rejects.toThrow('ENOENT')
     expect(caller.signal.aborted).toBe(false)
     expect(tried).toEqual(['a', 'a'])
   })
@@ -75,13 +77,13 @@ describe('EndpointPool', () => {
   it('fails a call whose second try failed too', async () => {
     const pool = new EndpointPool('embedder', () => Promise.reject(new Error('reset')))
     pool.update(['a', 'b'])
-    await expect(pool.send(call, new AbortController().signal)).rejects.toThrow('reset')
+    await expect(pool.send(call(new AbortController().signal))).rejects.toThrow('reset')
   })
 
   it('waits for a worker while none is ready, as long as the signal allows', async () => {
     const t = controlled()
     const pool = new EndpointPool('embedder', t.send)
-    const waiting = pool.send(call, new AbortController().signal)
+    const waiting = pool.send(call(new AbortController().signal))
     await tick()
     expect(t.pending).toHaveLength(0)
     pool.update(['late'])
@@ -92,7 +94,7 @@ describe('EndpointPool', () => {
 
     pool.update([])
     const gone = new AbortController()
-    const abandoned = pool.send(call, gone.signal)
+    const abandoned = pool.send(call(gone.signal))
     await tick()
     gone.abort(new Error('caller left'))
     await expect(abandoned).rejects.toThrow('caller left')
@@ -102,14 +104,15 @@ describe('EndpointPool', () => {
     const t = controlled()
     const pool = new EndpointPool('embedder', t.send)
     pool.update(['a'])
-    const sent = pool.send(call, new AbortController().signal)
+    const sent = pool.send(call(new AbortController().signal))
     await tick()
     t.pending[0]!.answer(
-      new Response('data: 1\n\n', { headers: { 'content-type': 'text/event-stream' } })
+      httpAnswer(new Response('data: 1\n\n', { headers: { 'content-type': 'text/event-stream' } }))
     )
-    const response = await sent
+    const answer = await sent
     expect(pool.snapshot()[0]!.outstanding).toBe(1)
-    expect(await response.text()).toBe('data: 1\n\n')
+    expect(await answer.value()).toEqual([1])
+    await tick()
     expect(pool.snapshot()[0]!.outstanding).toBe(0)
   })
 })

@@ -5,12 +5,11 @@
 // once more, to another worker (or to the same one a second later, when it is the only one);
 // while no worker is ready, calls wait for one, as long as their signal lets them. Edge-safe: the
 // transport is passed in.
-import type { OutgoingCall } from '../runtime/types.ts'
+import type { Answer, CallRequest } from './answer.ts'
 import type { Target } from './call.ts'
-import { isStreamed } from './chunks.ts'
 
-/** Sends a request to one endpoint (`unix:/path` or `http://host:port`). */
-export type EndpointSend = (endpoint: string, call: OutgoingCall) => Promise<Response>
+/** Sends a call to one endpoint (`frames:/path`, `unix:/path` or `http://host:port`). */
+export type EndpointSend = (endpoint: string, call: CallRequest) => Promise<Answer>
 
 interface Endpoint {
   address: string
@@ -53,20 +52,24 @@ export class EndpointPool implements Target {
     return this.#endpoints.map(({ address, outstanding }) => ({ address, outstanding }))
   }
 
-  async send(call: OutgoingCall, signal: AbortSignal): Promise<Response> {
+  async send(call: CallRequest): Promise<Answer> {
+    const { signal } = call
     for (let attempt = 0; ; attempt++) {
       const endpoint = this.#pick() ?? (await this.#wait(signal))
       endpoint.outstanding++
-      let response: Response
+      let answer: Answer
       try {
-        response = await this.transport(endpoint.address, call)
+        answer = await this.transport(endpoint.address, call)
       } catch (error) {
         endpoint.outstanding--
         if (signal.aborted || attempt === 1) throw error
         endpoint.failedAt = performance.now()
         continue
       }
-      return settleWhenDone(response, () => endpoint.outstanding--)
+      // A stream keeps its worker busy until it ends or is cancelled.
+      if (answer.streamed) void answer.settled.then(() => endpoint.outstanding--)
+      else endpoint.outstanding--
+      return answer
     }
   }
 
@@ -115,40 +118,4 @@ export class EndpointPool implements Target {
       check()
     })
   }
-}
-
-// A JSON answer is complete when its headers arrive (the callee wrote it in one go); a stream
-// keeps its worker busy until the body ends or is cancelled.
-function settleWhenDone(response: Response, done: () => void): Response {
-  const type = response.headers.get('content-type') ?? ''
-  if (response.body === null || !isStreamed(type)) {
-    done()
-    return response
-  }
-  let settled = false
-  const settle = () => {
-    if (settled) return
-    settled = true
-    done()
-  }
-  const reader = response.body.getReader()
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done: end, value } = await reader.read()
-        if (end) {
-          settle()
-          controller.close()
-        } else controller.enqueue(value)
-      } catch (error) {
-        settle()
-        controller.error(error)
-      }
-    },
-    cancel(reason) {
-      settle()
-      return reader.cancel(reason)
-    },
-  })
-  return new Response(body, { status: response.status, headers: response.headers })
 }

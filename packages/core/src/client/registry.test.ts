@@ -12,6 +12,14 @@ import {
   urlTarget,
 } from './registry.ts'
 
+// A call whose API answers at `route` (routes here are the API's name with a slash).
+const request = (route: string, method = 'POST') => ({
+  api: { name: route.replace(/^\//, ''), route, method },
+  input: undefined,
+  headers: {},
+  signal: new AbortController().signal,
+})
+
 describe('parseDependsVar', () => {
   it('reads name=url pairs', () => {
     expect(
@@ -47,31 +55,28 @@ describe('targetFor', () => {
 
   it('calls a dependency with no address nowhere, saying how to give it one', async () => {
     const target = targetFor('orphan', undefined)
-    await expect(
-      target.send({ method: 'POST', path: '/x', headers: {} }, new AbortController().signal)
-    ).rejects.toThrow(/no address for the dependency "orphan": serve the graph with bento serve/)
+    await expect(target.send(request('/x'))).rejects.toThrow(
+      /no address for the dependency "orphan": serve the graph with bento serve/
+    )
   })
 
   it('uses an in-process app only for the caller that asked', async () => {
     const caller = {}
-    callInProcess(caller, 'local-only', () => new Response('"here"'))
-    const response = await targetFor('local-only', undefined, caller).send(
-      { method: 'POST', path: '/x', headers: {} },
-      new AbortController().signal
+    const here = new Map([
+      ['x', async () => ({ status: 200, type: 'application/json', body: '"here"' })],
+    ])
+    callInProcess(caller, 'local-only', () => here)
+    const answer = await targetFor('local-only', undefined, caller).send(request('/x'))
+    expect(await answer.value()).toBe('here')
+    await expect(targetFor('local-only', undefined, {}).send(request('/x'))).rejects.toThrow(
+      /no address/
     )
-    expect(await response.json()).toBe('here')
-    await expect(
-      targetFor('local-only', undefined, {}).send(
-        { method: 'POST', path: '/x', headers: {} },
-        new AbortController().signal
-      )
-    ).rejects.toThrow(/no address/)
   })
 
   it('prefers a URL over the workers served here, and those over an in-process app', () => {
     const caller = {}
     setPeers('both', ['unix:/nowhere.sock'])
-    callInProcess(caller, 'both', () => new Response('{}'))
+    callInProcess(caller, 'both', () => new Map())
     expect(
       targetFor('both', { url: 'http://elsewhere:3000', headers: undefined }, caller).constructor
         .name
@@ -119,17 +124,17 @@ describe('urlTarget: a dependency served elsewhere', () => {
     server.close()
   })
   const send = (target: ReturnType<typeof urlTarget>, path: string) =>
-    target.send({ method: 'GET', path, headers: {} }, AbortSignal.timeout(10_000))
+    target.send({ ...request(path, 'GET'), signal: AbortSignal.timeout(10_000) })
 
   it("sends the dependency's headers over $BENTO_DEPENDS_TOKEN, and never the graph's token", async () => {
     const env = { ...process.env }
     process.env.BENTO_DEPENDS_TOKEN = 'from-the-environment'
     process.env.BENTO_INTERNAL_TOKEN = 'the-graph-token'
     try {
-      await (await send(urlTarget('svc', base), '/')).json()
+      await (await send(urlTarget('svc', base), '/')).value()
       expect(seen.at(-1)?.authorization).toBe('Bearer from-the-environment')
       expect(seen.at(-1)?.['bento-token']).toBeUndefined()
-      await (await send(urlTarget('svc', base, { authorization: 'Bearer own' }), '/')).json()
+      await (await send(urlTarget('svc', base, { authorization: 'Bearer own' }), '/')).value()
       expect(seen.at(-1)?.authorization).toBe('Bearer own')
     } finally {
       process.env = env
@@ -148,11 +153,13 @@ describe('urlTarget: a dependency served elsewhere', () => {
   })
 
   it('fails an answer larger than the limit with a 502, declared or not', async () => {
-    const declared = await send(urlTarget('svc', base), '/huge-declared').catch((e: unknown) => e)
+    const declared = await (await send(urlTarget('svc', base), '/huge-declared'))
+      .value()
+      .catch((e: unknown) => e)
     expect((declared as CallError).status).toBe(502)
     expect((declared as CallError).message).toMatch(/svc answered more than 67108864 bytes/)
-    const response = await send(urlTarget('svc', base), '/huge-chunked')
-    const read = await response.text().catch((e: unknown) => e)
+    const answer = await send(urlTarget('svc', base), '/huge-chunked')
+    const read = await answer.value().catch((e: unknown) => e)
     expect((read as CallError).status).toBe(502)
     expect((read as CallError).message).toMatch(/svc answered more than 67108864 bytes/)
   })

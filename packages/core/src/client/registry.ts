@@ -7,17 +7,20 @@
 import { readEnv } from '../env.ts'
 import { BentoConfigError } from '../errors.ts'
 import { INTERNAL_TOKEN_HEADER } from '../runtime/internal-token.ts'
-import type { FetchHandler, OutgoingCall } from '../runtime/types.ts'
+import type { OutgoingCall } from '../runtime/types.ts'
 import { checkUrl } from '../service/depends.ts'
 import type { ResolvedDependency } from '../service/types.ts'
 import { VARS } from '../vars.ts'
+import { type Answer, type CallRequest, httpAnswer } from './answer.ts'
 import type { Target } from './call.ts'
-import { isStreamed } from './chunks.ts'
 import { CallError } from './errors.ts'
+import { httpRequestOf } from './http.ts'
+import { type LocalApi, localCallOf, outcomeAnswer } from './local.ts'
 import { EndpointPool } from './pool.ts'
 import { DependencyStats } from './stats.ts'
 
 type UnixFetch = (path: string, call: OutgoingCall) => Promise<Response>
+type FrameSend = (path: string, token: string, call: CallRequest) => Promise<Answer>
 
 interface Registry {
   pools: Map<string, EndpointPool>
@@ -25,6 +28,7 @@ interface Registry {
   /** By calling service: the dependencies it opted to call in this process. */
   inProcess: WeakMap<object, Map<string, Target>>
   unixFetch: UnixFetch | undefined
+  frameSend: FrameSend | undefined
   stats: DependencyStats
   /** $BENTO_DEPENDS and $BENTO_PEERS, read once. */
   env: { depends: Map<string, string>; peers: Set<string> } | undefined
@@ -39,6 +43,7 @@ function registry(): Registry {
     urls: new Map(),
     inProcess: new WeakMap(),
     unixFetch: undefined,
+    frameSend: undefined,
     stats: new DependencyStats(),
     env: undefined,
   }
@@ -101,12 +106,25 @@ export function setUnixFetch(fetch: UnixFetch): void {
 }
 
 /**
- * Calls from `caller` to `service` go to `fetch` in this process: what `toHono(caller, {
- * dependencies: 'in-process' })` asks for (for that caller only).
+ * How this runtime sends a call over a worker's framed socket; set by the worker runtime.
  * @example
- * callInProcess(search, 'embedder', toHono(embedder).fetch)
+ * setFrameSend((path, token, call) => framesTo(path, token).send(call))
  */
-export function callInProcess(caller: object, service: string, fetch: FetchHandler): void {
+export function setFrameSend(send: FrameSend): void {
+  registry().frameSend = send
+}
+
+/**
+ * Calls from `caller` to `service` go straight to the local APIs `apis()` returns (made on the
+ * first call): what `toHono(caller, { dependencies: 'in-process' })` asks for (for that caller only).
+ * @example
+ * callInProcess(search, 'embedder', () => localApisOf('embedder')!)
+ */
+export function callInProcess(
+  caller: object,
+  service: string,
+  apis: () => ReadonlyMap<string, LocalApi>
+): void {
   const { inProcess } = registry()
   let table = inProcess.get(caller)
   if (table === undefined) {
@@ -115,17 +133,18 @@ export function callInProcess(caller: object, service: string, fetch: FetchHandl
   }
   table.set(service, {
     service,
-    send: (call, signal) =>
-      Promise.resolve(
-        fetch(
-          new Request(`http://in-process${call.path}`, {
-            method: call.method,
-            headers: call.headers,
-            ...(call.body !== undefined && { body: call.body }),
-            signal,
-          })
-        )
-      ),
+    async send(call) {
+      const api = apis().get(call.api.name)
+      if (api === undefined) {
+        throw new CallError({
+          service,
+          api: call.api.name,
+          status: 404,
+          message: `the service "${service}" has no API "${call.api.name}"`,
+        })
+      }
+      return outcomeAnswer(await api(localCallOf(call)))
+    },
   })
 }
 
@@ -144,16 +163,21 @@ function poolOf(service: string): EndpointPool {
   if (pool === undefined) {
     // The graph's token goes to its own workers only, never to a `url` dependency.
     const token = readEnv(VARS.internalToken)
-    pool = new EndpointPool(service, (endpoint, call) => {
-      if (token !== undefined) call.headers[INTERNAL_TOKEN_HEADER] = token
+    pool = new EndpointPool(service, async (endpoint, call) => {
+      if (endpoint.startsWith('frames:')) {
+        if (r.frameSend === undefined || token === undefined) {
+          throw new Error(`no way to reach ${endpoint} from this process`)
+        }
+        return r.frameSend(endpoint.slice('frames:'.length), token, call)
+      }
+      const request = httpRequestOf(call)
+      if (token !== undefined) request.headers[INTERNAL_TOKEN_HEADER] = token
       if (endpoint.startsWith('unix:')) {
         const unix = r.unixFetch
-        if (unix === undefined) {
-          return Promise.reject(new Error(`no way to reach ${endpoint} from this runtime`))
-        }
-        return unix(endpoint.slice('unix:'.length), call)
+        if (unix === undefined) throw new Error(`no way to reach ${endpoint} from this runtime`)
+        return httpAnswer(await unix(endpoint.slice('unix:'.length), request))
       }
-      return fetchEndpoint(endpoint, call)
+      return httpAnswer(await fetchEndpoint(endpoint, request))
     })
     r.pools.set(service, pool)
   }
@@ -189,14 +213,22 @@ export function urlTarget(
   const token = readEnv(VARS.dependsToken)
   const own = { ...(token !== undefined && { authorization: `Bearer ${token}` }), ...headers }
   const base = url.replace(/\/+$/, '')
+  const tooLarge = () =>
+    new CallError({
+      service,
+      api: '',
+      status: 502,
+      message: `${service} answered more than ${REMOTE_ANSWER_LIMIT} bytes, the most bento reads from a dependency served elsewhere`,
+    })
   return {
     service,
     async send(call) {
-      const response = await fetch(`${base}${call.path}`, {
-        method: call.method,
-        headers: { ...call.headers, ...own },
-        ...(call.body !== undefined && { body: call.body }),
-        ...(call.signal && { signal: call.signal }),
+      const request = httpRequestOf(call)
+      const response = await fetch(`${base}${request.path}`, {
+        method: request.method,
+        headers: { ...request.headers, ...own },
+        ...(request.body !== undefined && { body: request.body }),
+        signal: call.signal,
         redirect: 'manual',
       })
       if (response.status >= 300 && response.status < 400 && response.status !== 304) {
@@ -209,44 +241,9 @@ export function urlTarget(
           message: `${service} answered ${response.status}, redirecting${location ? ` to ${location.slice(0, 200)}` : ''}: calls to a dependency don't follow redirects; give it the address it answers at`,
         })
       }
-      return limited(service, response, REMOTE_ANSWER_LIMIT)
+      return httpAnswer(response, REMOTE_ANSWER_LIMIT, tooLarge)
     },
   }
-}
-
-// The answer, failing with a 502 past `limit` bytes: at once when its Content-Length says so,
-// else as its body is read. A stream (isStreamed) is read piece by piece and is not counted.
-function limited(service: string, response: Response, limit: number): Response {
-  const type = response.headers.get('content-type') ?? ''
-  if (response.body === null || isStreamed(type)) {
-    return response
-  }
-  const tooLarge = () =>
-    new CallError({
-      service,
-      api: '',
-      status: 502,
-      message: `${service} answered more than ${limit} bytes, the most bento reads from a dependency served elsewhere`,
-    })
-  if (Number(response.headers.get('content-length') ?? 0) > limit) {
-    void response.body.cancel().catch(() => {})
-    throw tooLarge()
-  }
-  let read = 0
-  const body = response.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        read += chunk.byteLength
-        if (read > limit) controller.error(tooLarge())
-        else controller.enqueue(chunk)
-      },
-    })
-  )
-  return new Response(body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  })
 }
 
 // A callee that requires a bearer token (`auth: { bearer: env('TOKEN') }`) gets its first one

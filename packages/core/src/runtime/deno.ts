@@ -69,7 +69,7 @@ function spawn(options: SpawnOptions): ChildHandle {
     // also after every successful response (Deno 2.9 warns about the legacy behaviour otherwise).
     args: [
       'run',
-      ...workerPermissions(options.env),
+      ...workerPermissions(options.env, options.execArgv),
       '--unstable-net',
       '--unstable-no-legacy-abort',
       ...options.execArgv,
@@ -109,8 +109,11 @@ function spawn(options: SpawnOptions): ChildHandle {
 // FFI. A service widens this with `deno: { allow: [...] }`, which comes after these in execArgv.
 // The deployment process keeps --allow-all: it must load the entry to learn what the services ask
 // for, it runs onDeployment (a download, a migration) once, and it never takes a request.
-function workerPermissions(env: Record<string, string>): string[] {
+function workerPermissions(env: Record<string, string>, asked: readonly string[]): string[] {
   if (env[VARS.role] === 'deploy') return ['--allow-all']
+  // Deno unites --allow-write=a with --allow-write=b, but a bare --allow-write beside a scoped one
+  // counts as the scoped one only: a service asking to write anywhere gets just that.
+  const writeAnywhere = asked.includes('--allow-write')
   const dirs = new Set<string>()
   const ipc = env[VARS.ipc]
   if (ipc !== undefined) dirs.add(dirname(ipc))
@@ -122,7 +125,7 @@ function workerPermissions(env: Record<string, string>): string[] {
     '--allow-net',
     '--allow-env',
     '--allow-sys',
-    ...(dirs.size > 0 ? [`--allow-write=${[...dirs].join(',')}`] : []),
+    ...(dirs.size > 0 && !writeAnywhere ? [`--allow-write=${[...dirs].join(',')}`] : []),
   ]
 }
 

@@ -183,7 +183,7 @@ class OtelTelemetry implements Telemetry {
     }
   }
 
-  request(request: Request, api: TracedApi): TracedRequest {
+  request(request: Pick<Request, 'headers' | 'url'>, api: TracedApi, local = false): TracedRequest {
     const { api: otel } = this
     if (!this.tracing) {
       this.instruments?.active.add(1, {
@@ -195,7 +195,8 @@ class OtelTelemetry implements Telemetry {
     }
     let parent = otel.ROOT_CONTEXT
     let span: Api.Span
-    if (this.denoServes) {
+    const served = this.denoServes && !local
+    if (served) {
       // Deno.serve's own span is current: it becomes this request's server span.
       parent = otel.context.active()
       span = otel.trace.getSpan(parent) ?? otel.trace.wrapSpanContext(otel.INVALID_SPAN_CONTEXT)
@@ -237,7 +238,7 @@ class OtelTelemetry implements Telemetry {
       const traceparent = `00-${traceId}-${spanId}-00`
       return new UnsampledRequest(this, api, traceId, () => traceparent)
     }
-    return new OtelRequest(this, api, span, otel.trace.setSpan(parent, span))
+    return new OtelRequest(this, api, span, otel.trace.setSpan(parent, span), !served)
   }
 
   batch<T>(api: TracedApi, requests: ReadonlyArray<TracedRequest | undefined>, run: () => T): T {
@@ -306,7 +307,9 @@ class OtelRequest implements TracedRequest {
     readonly owner: OtelTelemetry,
     readonly api: TracedApi,
     readonly span: Api.Span,
-    readonly context: Api.Context
+    readonly context: Api.Context,
+    /** False where the span is Deno.serve's, which Deno ends when the response is sent. */
+    readonly ownsSpan: boolean
   ) {
     this.traceId = span.spanContext().traceId
   }
@@ -376,8 +379,7 @@ class OtelRequest implements TracedRequest {
         ...(error instanceof Error && { message: error.message }),
       })
     }
-    // Deno ends its own span when the response is sent.
-    if (!this.owner.denoServes) span.end()
+    if (this.ownsSpan) span.end()
     recordRequest(this.owner, this.api, status, this.#started)
   }
 }

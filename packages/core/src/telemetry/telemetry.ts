@@ -33,7 +33,11 @@ export interface TracedRequest {
 /** A worker's telemetry: spans and metrics for the adapter, flushed on shutdown. */
 export interface Telemetry {
   /** Starts the server span of `request` to `api`, as a child of its `traceparent` if it has one. */
-  request(request: Request, api: TracedApi): TracedRequest
+  /**
+   * Starts a request's spans; `local` for a call that came as frames or in-process, where no
+   * server (Deno.serve's own span) is around it.
+   */
+  request(request: Pick<Request, 'headers' | 'url'>, api: TracedApi, local?: boolean): TracedRequest
   /** Runs one batch of `api` under a span linked to each request it serves. */
   batch<T>(api: TracedApi, requests: ReadonlyArray<TracedRequest | undefined>, run: () => T): T
   /** Exports what is left, within `ms`. */

@@ -2,9 +2,12 @@
 // the service's onStartup, listens on the shared port, says ready, and drains when told to or when
 // the supervisor goes away. Without one it simply serves on $PORT.
 import process from 'node:process'
-import { setPeers, setUnixFetch } from '../client/registry.ts'
+import { localApisOf } from '../client/local.ts'
+import { setFrameSend, setPeers, setUnixFetch } from '../client/registry.ts'
 import { readEnv } from '../env.ts'
 import { BentoConfigError } from '../errors.ts'
+import { framesTo } from '../frames/client.ts'
+import { serveFrames } from '../frames/server.ts'
 import { hostRequired } from '../runtime/host.ts'
 import { currentRuntime, type FetchHandler, type Listener, type Runtime } from '../runtime/index.ts'
 import { tokenRequired } from '../runtime/internal-token.ts'
@@ -85,6 +88,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<RunningWorke
   }
   const runtime = currentRuntime()
   setUnixFetch((path, call) => runtime.fetchUnix(path, call))
+  setFrameSend((path, token, call) => framesTo(path, token).send(call))
   const ipcPath = readEnv(VARS.ipc)
   return ipcPath === undefined ? standalone(options) : supervised(options, ipcPath)
 }
@@ -245,12 +249,22 @@ class SupervisedWorker {
           )
         }
         const path = listen.startsWith('unix:') ? listen.slice('unix:'.length) : undefined
-        this.listener = await this.runtime.serve(tokenRequired(fetch, token), {
-          host: '127.0.0.1',
-          port: 0,
-          ...(path !== undefined && { path }),
-        })
-        this.endpoint = path !== undefined ? listen : `http://127.0.0.1:${this.listener.port}`
+        // A service whose adapter registered its APIs takes calls as frames, straight to them;
+        // any other (an app entry) as HTTP.
+        const served = readEnv(VARS.service)
+        const apis = served === undefined ? undefined : localApisOf(served)
+        if (path !== undefined && apis !== undefined) {
+          const frames = await serveFrames(path, apis, token)
+          this.listener = { port: 0, close: (grace) => frames.close(grace) }
+          this.endpoint = `frames:${path}`
+        } else {
+          this.listener = await this.runtime.serve(tokenRequired(fetch, token), {
+            host: '127.0.0.1',
+            port: 0,
+            ...(path !== undefined && { path }),
+          })
+          this.endpoint = path !== undefined ? listen : `http://127.0.0.1:${this.listener.port}`
+        }
       } else {
         // With an admin port, the operational routes on a socket of their own, which the
         // supervisor pipes the admin port's connections to, and no /metrics on the public port.
