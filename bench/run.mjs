@@ -172,6 +172,99 @@ async function helloThroughput(runtime) {
   )
 }
 
+// The path users run: `bento serve examples/hello` (2 workers, access log off) against the same
+// Hono route with the same zod validation served by the runtime's own multi-process way
+// (bench/hello/bare.mjs), wrk POSTing its JSON; and the memory of each side's processes, idle and
+// after the load.
+const GREET = { name: 'Ada' }
+
+async function servedHello(runtime) {
+  const port = await freePort()
+  const cli = at('packages/cli/dist/bin.js')
+  const args = ['serve', at('examples/hello'), '--workers', '2', '--no-access-log']
+  const proc = start([
+    ...runtimes[runtime],
+    cli,
+    ...args,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+  ])
+  await proc.waitFor(/all 2 workers ready/, 60_000)
+  // The supervisor and its workers: on Bun the CLI starts itself once more (for NODE_PATH), so
+  // the supervisor is the first process down the line with more than one child.
+  const pids = () => {
+    let supervisor = proc.pid
+    let workers = children(supervisor)
+    while (workers.length === 1) {
+      supervisor = workers[0]
+      workers = children(supervisor)
+    }
+    return [supervisor, ...workers]
+  }
+  return { port, proc, pids, stop: () => proc.stop() }
+}
+
+async function bareHello(runtime) {
+  const port = await freePort()
+  const env = { PORT: String(port) }
+  const script = at('bench/hello/bare.mjs')
+  const procs =
+    runtime === 'node'
+      ? [start([process.execPath, script], env)]
+      : [1, 2].map(() => start([...runtimes[runtime], script], env))
+  for (const p of procs) await p.waitFor(/^listening/, 30_000)
+  const pids = () =>
+    runtime === 'node' ? [procs[0].pid, ...children(procs[0].pid)] : procs.map((p) => p.pid)
+  return { port, pids, stop: () => Promise.all(procs.map((p) => p.stop())) }
+}
+
+const mib = (pids) => pids.map((pid) => fmt(rssMiB(pid), 0)).join('/')
+
+async function servedHelloThroughput(runtime) {
+  const bento = await servedHello(runtime)
+  const bare = await bareHello(runtime)
+  await sleep(300)
+  const idle = { bento: mib(bento.pids()), bare: mib(bare.pids()) }
+  const url = (port) => `http://127.0.0.1:${port}/greet`
+  const r = await paired(
+    async () => (await wrk(url(bento.port), { connections: 16, body: GREET })).rps,
+    async () => (await wrk(url(bare.port), { connections: 16, body: GREET })).rps
+  )
+  const loaded = { bento: mib(bento.pids()), bare: mib(bare.pids()) }
+  const workerRss = bento.pids().slice(1).map(rssMiB)
+  const bareRss = bare.pids().map(rssMiB)
+  const supervisorRss = rssMiB(bento.pids()[0])
+  await bento.stop()
+  await bare.stop()
+  const baseline = {
+    node: 'node:cluster ×2',
+    bun: '2 Bun processes, reusePort',
+    deno: '2 Deno processes, reusePort',
+  }[runtime]
+  row(
+    `bento serve examples/hello (2 workers, no access log) against the same Hono + zod route by hand, 16 connections: ${runtime}`,
+    `${fmt(r.a)} req/s`,
+    `${fmt(r.b)} req/s (${baseline})`,
+    fmt(r.ratio, 2),
+    '≥ 0.9',
+    r.ratio >= 0.9 ? 'yes' : 'no',
+    `runs ${r.as.map(Math.round).join('/')} vs ${r.bs.map(Math.round).join('/')}`
+  )
+  const heaviestWorker = Math.max(...workerRss)
+  const heaviestBare = Math.max(...bareRss)
+  row(
+    `memory after that load, bento's heaviest worker against the heaviest hand-written process: ${runtime}`,
+    `${fmt(heaviestWorker, 0)} MiB (supervisor ${fmt(supervisorRss, 0)} MiB)`,
+    `${fmt(heaviestBare, 0)} MiB`,
+    fmt(heaviestWorker / heaviestBare, 2),
+    'worker ≤ 1.5, supervisor ≤ 40 MiB',
+    heaviestWorker / heaviestBare <= 1.5 && supervisorRss <= 40 ? 'yes' : 'no',
+    `RSS MiB idle: bento supervisor/workers ${idle.bento}, by hand ${idle.bare}; after load: ${loaded.bento} vs ${loaded.bare}`
+  )
+}
+
 // A mix of 1 ms and 50 ms CPU-bound requests: the p99 of the short ones, bento against the raw
 // cluster. Short and long requests come from two wrk processes at once on separate connections.
 async function mixedLatency(runtime) {
@@ -539,41 +632,40 @@ async function pipeline() {
   const clusterUrl = `http://127.0.0.1:${port}`
   await sleep(300)
   const body = { q: 'a query for the pipeline' }
-  const p99s = { a: [], b: [] }
-  const r = await paired(
-    async () => {
-      const w = await wrk(`${bentoUrl}/search`, { connections: 2, body })
-      p99s.a.push(w.p99)
-      return w.rps
-    },
-    async () => {
-      const w = await wrk(`${clusterUrl}/search`, { connections: 2, body })
-      p99s.b.push(w.p99)
-      return w.rps
-    }
-  )
+  // CPU of every process of a side (its supervisor or primary and their children) per request.
+  const measured = async (url, pid, connections, p99s, cpus) => {
+    const before = cpuSeconds(pid)
+    const w = await wrk(`${url}/search`, { connections, body })
+    cpus.push(((cpuSeconds(pid) - before) / (w.rps * SECONDS)) * 1e6)
+    p99s.push(w.p99)
+    return w.rps
+  }
+  const results = []
+  for (const connections of [2, 16]) {
+    const a = { p99s: [], cpus: [] }
+    const b = { p99s: [], cpus: [] }
+    const r = await paired(
+      () => measured(bentoUrl, graph.pid, connections, a.p99s, a.cpus),
+      () => measured(clusterUrl, cluster.pid, connections, b.p99s, b.cpus)
+    )
+    results.push({ connections, r, a, b })
+  }
   const bentoSpread = await spread(bentoUrl)
   const clusterSpread = await spread(clusterUrl)
   await graph.stop()
   await cluster.stop()
-  row(
-    'two-tier pipeline (2 API workers → 2 model workers, ~2 ms of model CPU per request), 2 keep-alive clients: node',
-    `${fmt(r.a)} req/s, p99 ${fmt(median(p99s.a), 1)} ms`,
-    `${fmt(r.b)} req/s, p99 ${fmt(median(p99s.b), 1)} ms (node:cluster → node:cluster, keep-alive)`,
-    fmt(r.ratio, 2),
-    '≥ 1',
-    r.ratio >= 1 ? 'yes' : 'no',
-    `runs ${r.as.map(Math.round).join('/')} vs ${r.bs.map(Math.round).join('/')}; calls per model worker over 2 keep-alive clients: bento ${bentoSpread}; node:cluster ${clusterSpread}`
-  )
+  for (const { connections, r, a, b } of results) {
+    row(
+      `two-tier pipeline (2 API workers → 2 model workers, ~2 ms of model CPU per request), ${connections} keep-alive clients: node`,
+      `${fmt(r.a)} req/s, p99 ${fmt(median(a.p99s), 1)} ms`,
+      `${fmt(r.b)} req/s, p99 ${fmt(median(b.p99s), 1)} ms (node:cluster → node:cluster, keep-alive)`,
+      fmt(r.ratio, 2),
+      '≥ 1',
+      r.ratio >= 1 ? 'yes' : 'no',
+      `runs ${r.as.map(Math.round).join('/')} vs ${r.bs.map(Math.round).join('/')}; CPU per request ${fmt(median(a.cpus))} µs vs ${fmt(median(b.cpus))} µs (${fmt(median(a.cpus) / median(b.cpus), 2)}x)${connections === 2 ? `; calls per model worker over 2 keep-alive clients: bento ${bentoSpread}; node:cluster ${clusterSpread}` : ''}`
+    )
+  }
 }
-
-// ---------------------------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------------------------
-// Tracing and the access log: hello JSON from one `bento build` of examples/hello, served with
-// OpenTelemetry not configured, configured with sampling 0 and with sampling 1 (spans to a
-// collector in this process that accepts everything), and with the access log on, each against
-// the same build with the OpenTelemetry packages deleted and the access log off.
 
 async function tracing() {
   const cli = at('packages/cli/dist/bin.js')
@@ -685,6 +777,11 @@ cores as it can) in its own process on 127.0.0.1, where the servers listen.
   Bun processes with \`reusePort\`; \`deno serve --parallel\` (DENO_JOBS=2), which runs its workers as
   isolates on threads of one process where bento runs a process per worker, so a second Deno row
   compares with two plain Deno processes.
+- The \`bento serve examples/hello\` rows run the path users run: the CLI, its supervisor and 2
+  workers with the access log off, against the same Hono route with the same zod validation by hand
+  (\`bench/hello/bare.mjs\`: node:cluster with 2 workers, or 2 Bun or Deno processes with
+  \`reusePort\`), wrk POSTing JSON on 16 connections; the memory row reads each process's RSS idle
+  and after that load.
 - The onnx rows run \`bento serve\` on \`examples/onnx-classifier\` (Node) through the whole stack;
   "batching off" is the same model and handler called one input at a time
   (\`bench/onnx-unbatched.ts\`).
@@ -692,7 +789,8 @@ cores as it can) in its own process on 127.0.0.1, where the servers listen.
   dependency, which takes them as frames; to the dependency in the same process; to a plain
   node:http server on a Unix socket, \`bench/call-cost/plain-echo.mjs\`); the pipeline row serves
   \`bench/pipeline/graph.ts\` with \`bento serve\` and the same two tiers under node:cluster
-  (\`bench/pipeline/cluster.mjs\`), each driven by wrk with 2 connections.
+  (\`bench/pipeline/cluster.mjs\`), each driven by wrk with 2 and with 16 connections; its CPU per
+  request counts every process of each side (from /proc), divided by the requests answered.
 - This machine is shared with other work: figures move by 10% or more between runs.
 
 ${skipped.length ? `**Skipped here** (these rows are missing below):\n\n${skipped.map((r) => `- ${r}`).join('\n')}\n\n` : ''}${table.join('\n')}
@@ -732,6 +830,12 @@ const sections = [
     },
   ],
   [
+    'served',
+    async () => {
+      for (const runtime of ['node', 'bun', 'deno']) await servedHelloThroughput(runtime)
+    },
+  ],
+  [
     'mixed',
     async () => {
       for (const runtime of ['node', 'bun', 'deno']) await mixedLatency(runtime)
@@ -748,7 +852,16 @@ const sections = [
   ['pipeline', () => pipeline()],
   ['tracing', () => tracing()],
 ]
-const needsWrk = new Set(['startup', 'hello', 'mixed', 'onnx', 'batching', 'pipeline', 'tracing'])
+const needsWrk = new Set([
+  'startup',
+  'hello',
+  'served',
+  'mixed',
+  'onnx',
+  'batching',
+  'pipeline',
+  'tracing',
+])
 
 // wrk drives every serving row. On a fresh machine it is installed the way .ci/run installs what
 // its tests need (Debian's package, as root); otherwise the run stops with the fix rather than

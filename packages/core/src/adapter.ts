@@ -2,6 +2,7 @@
 // service's lifecycle in a worker, and the services an app serves. Edge-safe, as the root is.
 export { Batcher, type BatcherOptions, type BatchReport, BatchShedError } from './batch/batcher.ts'
 export { COST_MODEL_DEFAULTS, CostModel, type CostModelOptions } from './batch/cost-model.ts'
+export { readAtMost } from './client/answer.ts'
 export {
   type ApiRoute,
   type CallContext,

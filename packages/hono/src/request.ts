@@ -4,7 +4,7 @@
 // Whatever is wrong with a body is the client's doing and gets a 4xx: JSON that is malformed, not
 // UTF-8, or nested deeper than `maxDepth` is a 400; a body the runtime could not read (cut short,
 // a Content-Length it doesn't match) is a 400, or a 499 when the client has gone.
-import { formatBytes } from '@bento/core/adapter'
+import { formatBytes, readAtMost } from '@bento/core/adapter'
 import type { Context } from 'hono'
 import { invalidInput, ResponseError } from './errors.ts'
 
@@ -281,30 +281,11 @@ function fieldsError(maxFields: number): ResponseError {
   )
 }
 
-async function readCounted(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  if (request.body === null) return new Uint8Array(0)
-  const reader = request.body.getReader()
-  const chunks: Uint8Array<ArrayBuffer>[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      // Stop reading: cancelling tells the runtime to drop the rest instead of buffering it.
-      reader.cancel().catch(() => {})
-      throw tooLarge(limit)
-    }
-    chunks.push(value)
-  }
-  if (chunks.length === 1) return chunks[0]!
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
+// Stops reading past the limit: cancelling tells the runtime to drop the rest instead of
+// buffering it.
+function readCounted(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  if (request.body === null) return Promise.resolve(new Uint8Array(0))
+  return readAtMost(request.body, limit, () => tooLarge(limit))
 }
 
 /**

@@ -59,6 +59,47 @@ const utf8 = new TextDecoder()
 const NONE = Promise.resolve()
 
 /**
+ * An answer that is complete: `value()` decodes it (once asked), its one chunk is that value.
+ * @example
+ * const answer = completeAnswer(200, async () => ({ vector: [1, 2] }))
+ */
+export function completeAnswer(status: number, value: () => Promise<unknown>): Answer {
+  return {
+    status,
+    streamed: false,
+    settled: NONE,
+    value,
+    chunks: async function* () {
+      yield await value()
+    },
+  }
+}
+
+/**
+ * A streamed answer from its chunks: awaited whole, `text` pieces are joined and other chunks
+ * gathered in an array.
+ * @example
+ * const answer = streamedAnswer(() => pieces(), 'text', settled)
+ */
+export function streamedAnswer(
+  chunks: () => AsyncGenerator<unknown>,
+  mode: 'text' | 'chunks',
+  settled: Promise<void>
+): Answer {
+  return {
+    status: 200,
+    streamed: true,
+    settled,
+    chunks,
+    async value() {
+      const all: unknown[] = []
+      for await (const chunk of chunks()) all.push(chunk)
+      return mode === 'text' ? all.join('') : all
+    },
+  }
+}
+
+/**
  * An HTTP response as an answer; a body that is not streamed fails past `limit` bytes with what
  * `tooLarge()` makes (read as it arrives, or refused at once by its Content-Length).
  * @example
@@ -127,14 +168,20 @@ export function httpAnswer(
   }
 }
 
-async function readAtMost(
+/**
+ * A body's bytes, read as they arrive; past `limit` bytes the read stops (the rest is dropped, not
+ * buffered) and what `tooLarge()` makes is thrown.
+ * @example
+ * const bytes = await readAtMost(request.body!, 10 * 2 ** 20, () => new Error('too large'))
+ */
+export async function readAtMost(
   body: ReadableStream<Uint8Array>,
   limit: number,
   tooLarge: () => Error
-): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
+): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array<ArrayBuffer>[] = []
   let size = 0
-  const reader = body.getReader()
+  const reader = (body as ReadableStream<Uint8Array<ArrayBuffer>>).getReader()
   for (;;) {
     const { done, value } = await reader.read()
     if (done) break

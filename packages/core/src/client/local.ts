@@ -3,7 +3,14 @@
 // parsing, no web Request, no routing), and what an in-process dependency calls directly. A local
 // call runs the same steps as a request (validation, limits, deadline, metrics, traces); only the
 // wire differs. Edge-safe.
-import { type Answer, type CallRequest, decodeBody, StreamFailed } from './answer.ts'
+import {
+  type Answer,
+  type CallRequest,
+  completeAnswer,
+  decodeBody,
+  StreamFailed,
+  streamedAnswer,
+} from './answer.ts'
 import { queryOf } from './http.ts'
 
 /** One call as the callee's side receives it. */
@@ -85,21 +92,13 @@ export function outcomeAnswer(outcome: LocalOutcome): Answer {
   if (outcome.stream === undefined) {
     const { status, type, body } = outcome
     const bytes = () => (typeof body === 'string' ? encoder.encode(body) : body)
-    const value = async () =>
+    return completeAnswer(status, async () =>
       /json/i.test(type) && typeof body === 'string'
         ? body === ''
           ? undefined
           : JSON.parse(body)
         : decodeBody(bytes(), type, status)
-    return {
-      status,
-      streamed: false,
-      settled: Promise.resolve(),
-      value,
-      chunks: async function* () {
-        yield await value()
-      },
-    }
+    )
   }
   const source = outcome.stream
   let settle = () => {}
@@ -124,17 +123,7 @@ export function outcomeAnswer(outcome: LocalOutcome): Answer {
       settle()
     }
   }
-  return {
-    status: 200,
-    streamed: true,
-    settled,
-    chunks,
-    async value() {
-      const all: unknown[] = []
-      for await (const chunk of chunks()) all.push(chunk)
-      return source.mode === 'text' ? all.join('') : all
-    },
-  }
+  return streamedAnswer(chunks, source.mode, settled)
 }
 
 /**

@@ -6,9 +6,10 @@
 import { Buffer } from 'node:buffer'
 import net from 'node:net'
 import type { Answer, CallRequest } from '../client/answer.ts'
-import { decodeBody, StreamFailed } from '../client/answer.ts'
+import { completeAnswer, decodeBody, StreamFailed, streamedAnswer } from '../client/answer.ts'
 import { queryOf } from '../client/http.ts'
 import {
+  type CallHead,
   encodeFrame,
   FRAME,
   type Frame,
@@ -34,16 +35,6 @@ interface StreamState {
   /** Chunks read since credit was last given back. */
   read: number
   settle(): void
-}
-
-// A frame's head as the callee reads it.
-interface CallHead {
-  api: string
-  requestId?: string
-  traceparent?: string
-  timeoutMs?: number
-  headers?: Record<string, string>
-  query?: string
 }
 
 /**
@@ -150,7 +141,9 @@ export class FrameConnection {
         }
         if (meta.stream === undefined) {
           this.#done(frame.id, entry)
-          entry.resolve(completeAnswer(meta.status, meta.type ?? '', rest))
+          entry.resolve(
+            completeAnswer(meta.status, async () => decodeBody(rest, meta.type ?? '', meta.status))
+          )
           return
         }
         entry.stream = {
@@ -227,17 +220,7 @@ export class FrameConnection {
         stream.settle()
       }
     }.bind(this)
-    return {
-      status: 200,
-      streamed: true,
-      settled,
-      chunks,
-      async value() {
-        const all: unknown[] = []
-        for await (const chunk of chunks()) all.push(chunk)
-        return mode === 'text' ? all.join('') : all
-      },
-    }
+    return streamedAnswer(chunks, mode, settled)
   }
 }
 
@@ -250,19 +233,6 @@ function wake(stream: StreamState): void {
 function finish(stream: StreamState, end: { failed?: unknown; error?: unknown }): void {
   stream.end ??= end
   wake(stream)
-}
-
-function completeAnswer(status: number, type: string, body: Buffer): Answer {
-  const value = async () => decodeBody(body, type, status)
-  return {
-    status,
-    streamed: false,
-    settled: Promise.resolve(),
-    value,
-    chunks: async function* () {
-      yield await value()
-    },
-  }
 }
 
 /**

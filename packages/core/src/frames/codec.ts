@@ -31,6 +31,18 @@ export const MAX_FRAME = 2 ** 31 - 1
 /** The largest HELLO (its token): anything else first (an HTTP request, say) ends the connection. */
 export const MAX_HELLO = 5 + 1024
 
+/** The JSON head of a CALL frame. */
+export interface CallHead {
+  api: string
+  requestId?: string
+  traceparent?: string
+  timeoutMs?: number
+  /** The caller's headers beyond the request id and the trace. */
+  headers?: Record<string, string>
+  /** A GET's input, as its query string. */
+  query?: string
+}
+
 /** One frame as read off the wire; `payload` is a view into what arrived. */
 export interface Frame {
   kind: number

@@ -7,6 +7,7 @@ import { chmodSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import type { ChunkSource, LocalApi, LocalCall } from '../client/local.ts'
 import {
+  type CallHead,
   encodeFrame,
   FRAME,
   type Frame,
@@ -24,15 +25,6 @@ export interface FrameListener {
    * go idle), then every connection closes.
    */
   close(graceMs: number): Promise<void>
-}
-
-interface CallHead {
-  api: string
-  requestId?: string
-  traceparent?: string
-  timeoutMs?: number
-  headers?: Record<string, string>
-  query?: string
 }
 
 // One call as its handler sees it. Its signal is made only if something asks for it (most calls
@@ -246,6 +238,8 @@ export async function serveFrames(
       // is going) and are answered; then each connection ends once it has none in flight. The
       // worker's drain timeout bounds the wait from outside.
       const busy = () => [...open.values()].some((exchanges) => exchanges.size > 0)
+      // No caller connected (its tier stopped first): nothing can arrive.
+      if (open.size === 0) return
       await new Promise((resolve) => setTimeout(resolve, graceMs))
       while (busy()) await new Promise((resolve) => setTimeout(resolve, 20))
       if (open.size === 0) return

@@ -100,10 +100,16 @@ export class WorkerProcess {
       this.channelEnded = resolve
     })
     this.exited = this.child.exited.then(async (status) => {
+      // The settle timer is cleared once done: left pending, it would keep a stopped supervisor's
+      // process alive for its whole length.
+      let settle: ReturnType<typeof setTimeout> | undefined
       await Promise.race([
         Promise.all([output, ipc]),
-        new Promise((r) => setTimeout(r, OUTPUT_SETTLE_MS)),
+        new Promise((r) => {
+          settle = setTimeout(r, OUTPUT_SETTLE_MS)
+        }),
       ])
+      clearTimeout(settle)
       clearTimeout(this.killTimer)
       if (status.signal === 'SIGKILL' && !this.killedBySupervisor) {
         this.killReason = spec.explainKill?.()
