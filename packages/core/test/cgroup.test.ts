@@ -86,7 +86,10 @@ describe.each(RUNTIMES)('%s in a real cgroup', (runtime) => {
         const found = await findWorkers(Number(port), indices)
         expect([...found.keys()].sort()).toEqual(indices)
         for (const info of found.values()) expect(info.count).toBe(workers)
-        expect(proc.lines.filter((line) => /onStartup ran/.test(line))).toHaveLength(workers)
+        expect(
+          proc.lines.filter((line) => /onStartup ran/.test(line)),
+          proc.output
+        ).toHaveLength(workers)
         // Every process of the service lives in the cgroup.
         const members = readFileSync(`${dir}/cgroup.procs`, 'utf8').trim().split('\n').map(Number)
         for (const info of found.values()) expect(members).toContain(info.pid)
