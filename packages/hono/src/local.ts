@@ -7,6 +7,7 @@ import {
   type LocalOutcome,
   TIMEOUT_HEADER,
 } from '@bento/core/adapter'
+import { utf8Length } from './access.ts'
 import { describeError } from './errors.ts'
 import { type InputLimits, newRequestId, parseJson, tooLarge, urlEncoded } from './request.ts'
 import { type ApiPlan, type Incoming, type Ran, runApi, settle, streamSource } from './run.ts'
@@ -121,5 +122,5 @@ async function outcomeOf(ran: Ran, plan: ApiPlan): Promise<LocalOutcome> {
 }
 
 function byteLength(body: string | Uint8Array): number {
-  return typeof body === 'string' ? body.length : body.byteLength
+  return typeof body === 'string' ? utf8Length(body) : body.byteLength
 }
