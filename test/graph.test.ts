@@ -5,8 +5,8 @@
 // any process starts. On Node, Bun and Deno.
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { Agent, request } from 'node:http'
-import { connect } from 'node:net'
+import { Agent, createServer, request, type ServerResponse } from 'node:http'
+import { type AddressInfo, connect } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -92,6 +92,39 @@ describe.each(RUNTIMES)('a graph of services on %s', (runtime) => {
     })()
     return graph
   }
+
+  it('loads the tiers side by side, and readies a caller only after its dependency', async () => {
+    // A server that answers each tier's "I have begun" only once both have said it.
+    const arrived = new Map<string, ServerResponse>()
+    const meeting = createServer((req, res) => {
+      arrived.set(req.url!.slice(1), res)
+      if (arrived.size === 2) for (const waiting of arrived.values()) waiting.end('met')
+    })
+    await new Promise<void>((resolve) => meeting.listen(0, '127.0.0.1', resolve))
+    const { port } = meeting.address() as AddressInfo
+    const bento = startBento(
+      runtime,
+      ['serve', 'rendezvous.ts', '--port', '0', '--host', '127.0.0.1'],
+      {
+        cwd,
+        env: { RENDEZVOUS_URL: `http://127.0.0.1:${port}` },
+      }
+    )
+    try {
+      const url = await bento.url(60_000)
+      expect([...arrived.keys()].sort()).toEqual(['front', 'model'])
+      // The model's worker was ready (and said where) before the front's could be.
+      const model = bento.output.search(/model worker 1: ready/)
+      const front = bento.output.search(/\] worker 1: ready/)
+      expect(model, bento.output).toBeGreaterThan(-1)
+      expect(front, bento.output).toBeGreaterThan(model)
+      expect((await post(url, '/ask', {})).body).toEqual({ label: 'positive' })
+    } finally {
+      await bento.stop()
+      meeting.closeAllConnections()
+      await new Promise((resolve) => meeting.close(resolve))
+    }
+  })
 
   it('serves search in front of embedder, each with its own workers, on private sockets', async () => {
     const { bento, url } = await sharedGraph()

@@ -4,16 +4,9 @@ import { createRequire } from 'node:module'
 import { Command, CommanderError, Option } from 'commander'
 import { dev } from './commands/dev.ts'
 import { info } from './commands/info.ts'
-import { serve } from './commands/serve.ts'
+import { serve, serveOptions } from './commands/serve.ts'
 import { formatError } from './errors.ts'
-import {
-  parseAutoscale,
-  parseDepends,
-  parseLogFormat,
-  parsePort,
-  parseRuntime,
-  parseWorkers,
-} from './options.ts'
+import { parseAutoscale, parseDepends, parsePort, parseRuntime, parseWorkers } from './options.ts'
 
 // createRequire rather than an import attribute: package.json sits outside the compiled rootDir.
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
@@ -78,19 +71,19 @@ function program(io: CliIo): Command {
       "serve a service in production: workers from the service's strategy, graceful signals"
     )
     .argument('[entry]', 'the service file (default: service.ts, service.js, src/service.ts, ...)')
-    .addOption(port(io.env.PORT ?? '3000'))
-    .option('-H, --host <host>', 'address to listen on ($HOST)', io.env.HOST ?? '0.0.0.0')
+    // No defaults here: serveOptions() applies them, for this command and an image's entry alike.
+    .option(
+      '-p, --port <port>',
+      'port to listen on, 0 for any free one (default: $PORT, else 3000)'
+    )
+    .option('-H, --host <host>', 'address to listen on (default: $HOST, else 0.0.0.0)')
     .addOption(
       new Option(
         '-w, --workers <n>',
         'number of workers (overrides the strategy and BENTO_WORKERS)'
       )
     )
-    .addOption(
-      new Option('--log-format <format>', 'pretty or json (one JSON object per line)').default(
-        'pretty'
-      )
-    )
+    .option('--log-format <format>', 'pretty or json (one JSON object per line) (default: pretty)')
     .option('--no-access-log', 'do not log a line per request')
     .option(
       '--admin-port <port>',
@@ -106,19 +99,19 @@ function program(io: CliIo): Command {
     .action((entry: string | undefined, o) =>
       serve(
         entry,
-        {
-          port: parsePort(
-            o.port,
-            io.env.PORT !== undefined && o.port === io.env.PORT ? '$PORT' : '--port'
-          ),
-          host: o.host,
-          workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
-          logFormat: parseLogFormat(o.logFormat),
-          accessLog: o.accessLog !== false,
-          ...(o.adminPort !== undefined && { adminPort: parsePort(o.adminPort, '--admin-port') }),
-          service: o.service,
-          depends: o.depends,
-        },
+        serveOptions(
+          {
+            port: o.port,
+            host: o.host,
+            workers: o.workers,
+            logFormat: o.logFormat,
+            accessLog: o.accessLog !== false,
+            adminPort: o.adminPort,
+            service: o.service,
+            depends: o.depends,
+          },
+          io.env
+        ),
         io.cwd
       )
     )

@@ -1,13 +1,21 @@
 // `bento build` on every example: what it writes, its manifests against the real schemas, and the
 // built app served from the build folder alone (outside the repository, nothing else installed)
 // on each runtime, as the image's entrypoint runs it.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { Bento, repoRoot, runtimeCommand, startBento } from '../../../test/support/bento.ts'
+import { startReceiver } from '../../../test/support/otlp.ts'
 import { validateObject } from './kube.ts'
 import { project } from './project.ts'
 
@@ -22,6 +30,15 @@ function buildDir(name: string): string {
   const dir = join(out, name)
   onTestFinished(() => rm(dir, { recursive: true, force: true }))
   return dir
+}
+
+// The bytes of the files under `dir`, as an image layer would hold them.
+function treeBytes(dir: string): number {
+  let total = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += lstatSync(join(entry.parentPath, entry.name)).size
+  }
+  return total
 }
 
 async function build(args: string[], cwd = repoRoot) {
@@ -55,7 +72,7 @@ describe('bento build', () => {
       const result = JSON.parse(output)
       expect(result.services.map((s: { name: string }) => s.name)).toEqual(names)
       expect(existsSync(join(dir, 'app', 'bento-entry.mjs'))).toBe(true)
-      expect(existsSync(join(dir, 'app', 'node_modules', 'bento', 'dist', 'bin.js'))).toBe(true)
+      expect(existsSync(join(dir, 'app', 'node_modules', 'bento', 'dist', 'image.js'))).toBe(true)
       expect(
         existsSync(join(dir, 'app/node_modules/@bento/native/bento-native.linux-x64-gnu.node'))
       ).toBe(true)
@@ -63,7 +80,7 @@ describe('bento build', () => {
       expect(containerfile).toContain('USER 1000:1000')
       expect(containerfile).toContain('STOPSIGNAL SIGTERM')
       expect(containerfile).toContain(
-        'ENTRYPOINT ["node","/app/node_modules/bento/dist/bin.js","serve","/app/bento-entry.mjs"]'
+        'ENTRYPOINT ["node","/app/node_modules/bento/dist/image.js","/app/bento-entry.mjs"]'
       )
       // A GPU service builds on CUDA, with the runtime's binary copied in from its official image.
       if (example === 'gpu-per-worker') expect(containerfile).toMatch(/FROM .*nvidia\/cuda/)
@@ -100,12 +117,24 @@ describe('bento build', () => {
   )
 
   it.each(['node', 'bun', 'deno'] as const)(
-    'serves the built hello from the build folder alone on %s',
+    'serves the built hello from the build folder alone on %s, traced to OTLP, with no toolchain',
     async (runtime) => {
       const dir = buildDir(`hello-${runtime}`)
       const { code, output } = await build(['examples/hello', '--out', dir, '--runtime', runtime])
       expect(code, output).toBe(0)
       const app = join(dir, 'app')
+      // The CLI's toolchain stays out, and OpenTelemetry is @bento/core's one bundled file.
+      const cli = JSON.parse(readFileSync(join(repoRoot, 'packages/cli/package.json'), 'utf8'))
+      const held = readdirSync(join(app, 'node_modules'))
+      for (const name of [...cli.bento.toolchain, '@esbuild', '@opentelemetry']) {
+        expect(held).not.toContain(name)
+      }
+      expect(existsSync(join(app, 'node_modules/@bento/core/dist/telemetry/otel-sdk.js'))).toBe(
+        true
+      )
+      const bytes = treeBytes(app)
+      expect(bytes, `app/ holds ${(bytes / 2 ** 20).toFixed(1)} MiB`).toBeLessThan(20 * 2 ** 20)
+      const otlp = await startReceiver()
       const containerfile = readFileSync(join(dir, 'Containerfile'), 'utf8')
       const entrypoint: string[] = JSON.parse(containerfile.match(/^ENTRYPOINT (.*)$/m)![1]!)
       expect(entrypoint[0]).toBe(runtime)
@@ -120,7 +149,15 @@ describe('bento build', () => {
         '--workers',
         '2',
       ]
-      const bento = new Bento(command, { cwd: app, env: { NODE_ENV: 'production' } })
+      const bento = new Bento(command, {
+        cwd: app,
+        env: {
+          NODE_ENV: 'production',
+          OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+          OTEL_BSP_SCHEDULE_DELAY: '100',
+          OTEL_METRICS_EXPORTER: 'none',
+        },
+      })
       const url = await bento.url()
       const response = await fetch(`${url}/greet`, {
         method: 'POST',
@@ -129,6 +166,8 @@ describe('bento build', () => {
       })
       expect(response.status).toBe(200)
       expect((await response.json()).message).toBe(`Hello, ${runtime}!`)
+      await otlp.until(() => otlp.spans.some((s) => s.attributes['http.route'] === '/greet'))
+      expect(otlp.rejected).toEqual([])
       expect((await bento.stop()).code).toBe(0)
     },
     60_000

@@ -33,16 +33,17 @@ export const IMAGE_USER = 1000
 export const APP_DIR = '/app'
 
 /**
- * The command that starts `bento serve` in the image, as an exec-form array.
+ * The command that starts the image: `bento serve` of the entry, through the CLI's image entry
+ * (image.js), which loads none of the toolchain the build leaves out.
  * @example
- * entrypoint('node', 'bento-entry.mjs') // ['node', '/app/node_modules/bento/dist/bin.js', 'serve', ...]
+ * entrypoint('node', 'bento-entry.mjs') // ['node', '/app/node_modules/bento/dist/image.js', '/app/bento-entry.mjs']
  */
 export function entrypoint(runtime: BuildRuntime, entry: string): string[] {
-  const bin = `${APP_DIR}/node_modules/bento/dist/bin.js`
-  const serve = ['serve', `${APP_DIR}/${entry}`]
+  const image = `${APP_DIR}/node_modules/bento/dist/image.js`
+  const serve = [image, `${APP_DIR}/${entry}`]
   if (runtime === 'deno')
-    return ['deno', 'run', '--allow-all', '--node-modules-dir=manual', bin, ...serve]
-  return [runtime, bin, ...serve]
+    return ['deno', 'run', '--allow-all', '--node-modules-dir=manual', ...serve]
+  return [runtime, ...serve]
 }
 
 /**

@@ -66,6 +66,26 @@ describe('copyDependencies', () => {
     expect(existsSync(join(dir, 'out/node_modules/dev'))).toBe(false)
   })
 
+  it("leaves out what a package's bento.toolchain names, and what only that needs", () => {
+    pkg('project', { dependencies: { cli: '1' } })
+    pkg('project/node_modules/cli', {
+      name: 'cli',
+      version: '1.0.0',
+      dependencies: { runtime: '1', compiler: '1' },
+      bento: { toolchain: ['compiler'] },
+    })
+    pkg('project/node_modules/runtime', { name: 'runtime', version: '1.0.0' })
+    pkg('project/node_modules/compiler', {
+      name: 'compiler',
+      version: '1.0.0',
+      dependencies: { 'compiler-binary': '1' },
+    })
+    pkg('project/node_modules/compiler-binary', { name: 'compiler-binary', version: '1.0.0' })
+
+    const copied = copyDependencies([join(dir, 'project')], join(dir, 'out'))
+    expect(copied.map((p) => p.name).sort()).toEqual(['cli', 'runtime'])
+  })
+
   it('copies a workspace package as published, with its linux-x64 Node-API binary; prunes other systems', () => {
     pkg('project', { dependencies: { w: 'workspace:*', ort: '1' } })
     pkg('packages/w', {

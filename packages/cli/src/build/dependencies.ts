@@ -27,6 +27,8 @@ interface Manifest {
   peerDependencies?: Record<string, string>
   peerDependenciesMeta?: Record<string, { optional?: boolean }>
   napi?: { binaryName?: string }
+  /** `bento.toolchain`: dependencies only the package's commands use, which no image runs. */
+  bento?: { toolchain?: string[] }
 }
 
 // Prebuilt binaries for other systems are left out (onnxruntime-node ships 288 MB for five
@@ -51,7 +53,8 @@ function runTimeFile(name: string): boolean {
 /**
  * Copies the production dependencies of `roots` (package folders) into `app/node_modules`, and
  * returns what was copied; what a workspace or `file:` package's ignore file or a dot-file kept out
- * is added to `leftOut`.
+ * is added to `leftOut`. What a package's `bento.toolchain` names (the CLI's compiler, watcher and
+ * argument parser) is not followed: an image runs none of it.
  * @example
  * const copied = copyDependencies(['/repo/examples/hello'], '/tmp/build/app')
  */
@@ -76,7 +79,9 @@ export function copyDependencies(
         .filter((n) => manifest.peerDependenciesMeta?.[n]?.optional !== true)
         .map((n): [string, boolean] => [n, false]),
     ]
+    const toolchain = new Set(manifest.bento?.toolchain ?? [])
     for (const [name, required] of wanted) {
+      if (toolchain.has(name)) continue
       const source = findPackage(name, from)
       if (source === undefined) {
         if (!required) continue

@@ -1,4 +1,5 @@
 import { createLogger } from '@bento/core/supervisor'
+import { parseLogFormat, parsePort, parseWorkers } from '../options.ts'
 import { banner, routeConsole, startEntry } from '../start.ts'
 
 /** `bento serve`'s flags, already checked. */
@@ -15,6 +16,45 @@ export interface ServeOptions {
   service?: string | undefined
   /** `--depends`: addresses of dependencies served elsewhere. */
   depends?: Record<string, string>
+}
+
+/** `bento serve`'s flags as they were typed; the command line and an image's entry both parse to this. */
+export interface ServeFlags {
+  port?: string | undefined
+  host?: string | undefined
+  workers?: string | undefined
+  logFormat?: string | undefined
+  /** False with `--no-access-log`. */
+  accessLog: boolean
+  adminPort?: string | undefined
+  service?: string | undefined
+  depends: Record<string, string>
+}
+
+/**
+ * `bento serve`'s flags checked, with their defaults: `$PORT` else 3000, `$HOST` else 0.0.0.0
+ * (a container's port is published from outside it), a pretty log.
+ * @example
+ * serveOptions({ port: '8080', accessLog: true, depends: {} }, process.env).port // 8080
+ */
+export function serveOptions(
+  flags: ServeFlags,
+  env: Record<string, string | undefined>
+): ServeOptions {
+  const port = flags.port ?? env.PORT
+  return {
+    port:
+      port === undefined ? 3000 : parsePort(port, flags.port === undefined ? '$PORT' : '--port'),
+    host: flags.host ?? env.HOST ?? '0.0.0.0',
+    workers: flags.workers === undefined ? undefined : parseWorkers(flags.workers),
+    logFormat: parseLogFormat(flags.logFormat ?? 'pretty'),
+    accessLog: flags.accessLog,
+    ...(flags.adminPort !== undefined && {
+      adminPort: parsePort(flags.adminPort, '--admin-port'),
+    }),
+    service: flags.service,
+    depends: flags.depends,
+  }
 }
 
 /**

@@ -100,6 +100,20 @@ describe('EndpointPool', () => {
     await expect(abandoned).rejects.toThrow('caller left')
   })
 
+  it('says when it is reachable, across updates that still name no worker', async () => {
+    const pool = new EndpointPool('embedder', controlled().send)
+    let reached = false
+    void pool.reachable().then(() => (reached = true))
+    // The first list a supervisor sends may be empty: the waiter must outlive it.
+    pool.update([])
+    await tick()
+    expect(reached).toBe(false)
+    pool.update(['one'])
+    await tick()
+    expect(reached).toBe(true)
+    await pool.reachable()
+  })
+
   it('counts a streaming answer as outstanding until its body ends', async () => {
     const t = controlled()
     const pool = new EndpointPool('embedder', t.send)

@@ -43,8 +43,22 @@ export class EndpointPool implements Target {
     this.#endpoints = addresses.map(
       (address) => known.get(address) ?? { address, outstanding: 0, failedAt: -Infinity }
     )
-    for (const wake of this.#waiters) wake()
+    // Taken out first: a waiter that finds no worker yet adds itself back for the next update.
+    const waiters = [...this.#waiters]
     this.#waiters.clear()
+    for (const wake of waiters) wake()
+  }
+
+  /** Resolves once at least one worker is ready (at once if one is). */
+  reachable(): Promise<void> {
+    if (this.#endpoints.length > 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.#endpoints.length > 0) resolve()
+        else this.#waiters.add(check)
+      }
+      this.#waiters.add(check)
+    })
   }
 
   /** The ready workers' addresses, with the calls outstanding to each. */

@@ -97,6 +97,16 @@ export function setPeers(service: string, endpoints: readonly string[]): void {
 }
 
 /**
+ * Resolves once every dependency served on this machine ($BENTO_PEERS) has a ready worker: a
+ * worker of a graph says it is ready only then, though every tier starts at once.
+ * @example
+ * await peersReachable()
+ */
+export function peersReachable(): Promise<void> {
+  return Promise.all([...fromEnv().peers].map((name) => poolOf(name).reachable())).then(() => {})
+}
+
+/**
  * How this runtime reaches a Unix socket; set by the worker runtime.
  * @example
  * setUnixFetch((path, call) => runtime.fetchUnix(path, call))

@@ -1,6 +1,6 @@
 // The supervisors of a graph as one: the entry's on the public port, one per dependency served
-// here on private sockets. They start dependencies first (each ready before the services that
-// call it), reload in the same order, and stop the other way round: the entry drains first, so
+// here on private sockets. They start together (a caller's workers wait until its dependencies
+// have ready ones), reload dependencies first, and stop the other way round: the entry drains first, so
 // no call reaches a dependency that is already gone. One that ends on its own (a crash loop)
 // ends them all, with its error.
 import type { Supervisor, SupervisorExit } from '../supervisor/supervisor.ts'

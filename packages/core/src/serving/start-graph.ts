@@ -1,6 +1,8 @@
 // The pools of a graph with dependencies served here: the public port checked, onDeployment run,
-// each dependency's supervisor started on private sockets and ready before the services that call
-// it, then the entry's; every caller told where its dependencies' workers are as that changes.
+// then every pool started at once, each dependency's on private sockets, so that the tiers load
+// (import, onStartup, models) side by side; a worker says it is ready only once each dependency
+// it calls has a ready worker (worker.ts), so the graph is still ready from its leaves up. Every
+// caller is told where its dependencies' workers are as that changes.
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import process from 'node:process'
@@ -42,8 +44,9 @@ function serviceDir(root: string, service: string, position: number): string {
 }
 
 /**
- * Starts the dependencies served here, each ready before the services that call it, then the
- * entry; the public port is checked first, so that a busy one fails before any download.
+ * Starts the dependencies served here and the entry, all at once; the public port is checked
+ * first, so that a busy one fails before any download. A pool that fails before it is ready takes
+ * the graph down (see superviseGraph), and the graph's `ready` rejects with its error.
  * @example
  * const { supervisor, pools } = await startGraph(layout, plans, start)
  */
@@ -118,12 +121,6 @@ export async function startGraph(
       supervisors.set(service.name, supervisor)
       connect(supervisor, localDependencies(layout, [service]))
       pools.push({ name: service.name, plan, supervisor, internal: true })
-      try {
-        await supervisor.ready
-      } catch {
-        const { error } = await supervisor.exited
-        throw error ?? new Error(`the service "${service.name}" stopped before it was ready`)
-      }
     }
     let entry: Supervisor | undefined
     const entryOptions = start.entryOptions(port)

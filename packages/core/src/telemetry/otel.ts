@@ -4,31 +4,29 @@
 // under bento's. On Deno with OTEL_DENO=true Deno already runs all of that (and a server span for
 // each request), so bento only adds its spans to Deno's.
 import type * as Api from '@opentelemetry/api'
-import type * as ContextHooks from '@opentelemetry/context-async-hooks'
-import type * as MetricsExporter from '@opentelemetry/exporter-metrics-otlp-http'
-import type * as TraceExporter from '@opentelemetry/exporter-trace-otlp-http'
-import type * as Resources from '@opentelemetry/resources'
 import type * as MetricsSdk from '@opentelemetry/sdk-metrics'
 import type * as TraceSdk from '@opentelemetry/sdk-trace'
 import { childTraceparent, traceOf } from '../client/trace.ts'
 import { BentoConfigError } from '../errors.ts'
 import { LATENCY_BUCKETS } from '../histogram.ts'
 import type { TelemetryConfig } from './config.ts'
+import type * as Sdk from './otel-sdk.ts'
 import type { Telemetry, TracedApi, TracedCall, TracedRequest } from './telemetry.ts'
 
-type Module = Record<string, unknown>
+// The bundled SDK (see otel-sdk.ts), named in a variable so that bundlers (the edge build, `bento
+// build`) leave the import alone: nothing of OpenTelemetry is bundled or loaded unless a worker gets
+// this far. From the sources (tests), the module that re-exports the installed packages.
+const SDK = import.meta.url.endsWith('.ts') ? './otel-sdk.ts' : './otel-sdk.js'
 
-// A specifier in a variable: bundlers (the edge build, `bento build`) leave the import alone, so
-// nothing of OpenTelemetry is bundled or loaded unless a worker gets this far.
-async function load(name: string, config: TelemetryConfig): Promise<Module> {
+async function loadSdk(config: TelemetryConfig): Promise<typeof Sdk> {
   try {
-    return (await import(name)) as Module
+    return (await import(SDK)) as typeof Sdk
   } catch (error) {
     const variable = config.deno ? 'OTEL_DENO' : 'OTEL_EXPORTER_OTLP_ENDPOINT'
     throw new BentoConfigError({
       field: variable,
-      problem: `asks for OpenTelemetry, but ${name} could not be loaded (${(error as Error).message})`,
-      fix: `install @bento/core's optional OpenTelemetry packages (npm install without --omit=optional), or unset ${variable}`,
+      problem: `asks for OpenTelemetry, but the SDK bundled with @bento/core could not be loaded (${(error as Error).message})`,
+      fix: `reinstall @bento/core (its dist/telemetry/otel-sdk.js is missing or damaged), or unset ${variable}`,
     })
   }
 }
@@ -72,42 +70,30 @@ export async function startOtel(
   config: TelemetryConfig,
   log: (message: string) => void
 ): Promise<Telemetry> {
-  const api = (await load('@opentelemetry/api', config)) as unknown as typeof Api
+  const sdk = await loadSdk(config)
+  const { api } = sdk
   api.diag.setLogger(onceLogger(log), api.DiagLogLevel.WARN)
   if (config.protocolNote !== undefined) log(`telemetry: ${config.protocolNote}`)
   if (config.deno) return new OtelTelemetry(api, config, undefined, undefined, true, true)
 
-  const { resourceFromAttributes } = (await load(
-    '@opentelemetry/resources',
-    config
-  )) as unknown as typeof Resources
-  const resource = resourceFromAttributes(config.resource)
-  const { AsyncLocalStorageContextManager } = (await load(
-    '@opentelemetry/context-async-hooks',
-    config
-  )) as unknown as typeof ContextHooks
-  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  const resource = sdk.resourceFromAttributes(config.resource)
+  api.context.setGlobalContextManager(new sdk.AsyncLocalStorageContextManager().enable())
 
   let traces: TraceSdk.TracerProvider | undefined
   if (config.tracesUrl !== undefined) {
-    const sdk = (await load('@opentelemetry/sdk-trace', config)) as unknown as typeof TraceSdk
-    const { OTLPTraceExporter } = (await load(
-      '@opentelemetry/exporter-trace-otlp-http',
-      config
-    )) as unknown as typeof TraceExporter
     const { ratio, parentBased } = config.sampler
     const root =
       ratio >= 1
-        ? new sdk.AlwaysOnSampler()
+        ? new sdk.traces.AlwaysOnSampler()
         : ratio <= 0
-          ? new sdk.AlwaysOffSampler()
-          : new sdk.TraceIdRatioBasedSampler(ratio)
-    traces = new sdk.TracerProvider({
+          ? new sdk.traces.AlwaysOffSampler()
+          : new sdk.traces.TraceIdRatioBasedSampler(ratio)
+    traces = new sdk.traces.TracerProvider({
       resource,
-      sampler: parentBased ? new sdk.ParentBasedSampler({ root }) : root,
+      sampler: parentBased ? new sdk.traces.ParentBasedSampler({ root }) : root,
       spanProcessors: [
-        new sdk.BatchSpanProcessor({
-          exporter: new OTLPTraceExporter({ url: config.tracesUrl }),
+        new sdk.traces.BatchSpanProcessor({
+          exporter: new sdk.OTLPTraceExporter({ url: config.tracesUrl }),
           ...config.batch,
         }),
       ],
@@ -117,17 +103,12 @@ export async function startOtel(
 
   let meters: MetricsSdk.MeterProvider | undefined
   if (config.metricsUrl !== undefined) {
-    const sdk = (await load('@opentelemetry/sdk-metrics', config)) as unknown as typeof MetricsSdk
-    const { OTLPMetricExporter } = (await load(
-      '@opentelemetry/exporter-metrics-otlp-http',
-      config
-    )) as unknown as typeof MetricsExporter
-    const reader = new sdk.PeriodicExportingMetricReader({
-      exporter: new OTLPMetricExporter({ url: config.metricsUrl }),
+    const reader = new sdk.metrics.PeriodicExportingMetricReader({
+      exporter: new sdk.OTLPMetricExporter({ url: config.metricsUrl }),
       exportIntervalMillis: config.metricsIntervalMs,
       exportTimeoutMillis: Math.min(30_000, config.metricsIntervalMs),
     })
-    meters = new sdk.MeterProvider({ resource, readers: [reader] })
+    meters = new sdk.metrics.MeterProvider({ resource, readers: [reader] })
     api.metrics.setGlobalMeterProvider(meters)
   }
   const shutdown = async () => {
@@ -148,7 +129,7 @@ class OtelTelemetry implements Telemetry {
   readonly instruments: Instruments | undefined
 
   constructor(
-    readonly api: typeof Api,
+    readonly api: typeof Sdk.api,
     readonly config: TelemetryConfig,
     meters: Api.MeterProvider | undefined,
     private readonly close: (() => Promise<void>) | undefined,

@@ -3,7 +3,7 @@
 // the supervisor goes away. Without one it simply serves on $PORT.
 import process from 'node:process'
 import { localApisOf } from '../client/local.ts'
-import { setFrameSend, setPeers, setUnixFetch } from '../client/registry.ts'
+import { peersReachable, setFrameSend, setPeers, setUnixFetch } from '../client/registry.ts'
 import { readEnv } from '../env.ts'
 import { BentoConfigError } from '../errors.ts'
 import { framesTo } from '../frames/client.ts'
@@ -233,6 +233,9 @@ class SupervisedWorker {
     try {
       await startObservability(this.options.services ?? [])
       await this.life.start()
+      // The tiers of a graph start at once; a worker takes requests only once every dependency
+      // served here has a ready worker (before that, its calls could only wait).
+      await peersReachable()
       if (this.phase !== 'starting') return this.never()
       const fetch = hostRequired(
         this.reportFirstAnswer(this.options.fetch),
