@@ -117,7 +117,8 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
     port: server.port ?? 0,
     async close(graceMs) {
       handler.drain()
-      await sleep(graceMs)
+      // An idle worker (nothing asked within the grace) closes after a moment, not the grace.
+      await sleep(handler.graceFor(graceMs))
       // stop(false) stops accepting, lets requests in flight finish and closes idle keep-alive
       // connections; it resolves once every connection is gone.
       await server.stop(false)

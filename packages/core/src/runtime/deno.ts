@@ -154,7 +154,8 @@ async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listen
     port: server.addr.port ?? 0,
     async close(graceMs) {
       handler.drain()
-      await sleep(graceMs)
+      // An idle worker (nothing asked within the grace) closes after a moment, not the grace.
+      await sleep(handler.graceFor(graceMs))
       // Deno 2.9's shutdown() makes the bodies of requests in flight unreadable
       // (denoland/deno#36809), so it waits for a moment when no handler runs; the port still
       // takes connections meanwhile, answered with `connection: close`.

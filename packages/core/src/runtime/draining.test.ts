@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { drainingHandler } from './draining.ts'
+import { drainingHandler, SETTLE_MS, sleep } from './draining.ts'
 
 describe('drainingHandler', () => {
   it('passes responses through until drain(), then marks them connection: close', async () => {
@@ -38,5 +38,26 @@ describe('drainingHandler', () => {
     await expect(pending).rejects.toThrow('x')
     await Promise.resolve()
     expect(idle).toBe(true)
+  })
+})
+
+describe('graceFor', () => {
+  it('keeps the whole grace after a recent or running request, a moment when idle', async () => {
+    let release!: () => void
+    const handler = drainingHandler(
+      () => new Promise<Response>((resolve) => (release = () => resolve(new Response())))
+    )
+    expect(handler.graceFor(1000)).toBe(SETTLE_MS)
+    expect(handler.graceFor(50)).toBe(50)
+    const pending = handler.fetch(new Request('http://x/'))
+    expect(handler.graceFor(1000)).toBe(1000)
+    release()
+    await pending
+    // Answered just now: a keep-alive client may be about to send its next request.
+    expect(handler.graceFor(1000)).toBe(1000)
+    // Nothing asked within the last 200 ms: a grace of 200 ms is not needed.
+    await sleep(250)
+    expect(handler.graceFor(200)).toBe(SETTLE_MS)
+    expect(handler.graceFor(1000)).toBe(1000)
   })
 })

@@ -25,7 +25,17 @@ export interface DrainingHandler {
   drain(): void
   /** Resolves once no handler call is running (the responses' bodies may still be streaming). */
   idle(): Promise<void>
+  /**
+   * How long a close keeps the port open: the whole grace when a request arrived within the last
+   * `graceMs` (a busy keep-alive client sends its next one within it) or one is running; else
+   * SETTLE_MS, for a connection the kernel accepted a moment ago. These servers do not say which
+   * connections are open, so recent requests stand for them.
+   */
+  graceFor(graceMs: number): number
 }
+
+/** What a close waits when nothing was asked of the worker within its grace. */
+export const SETTLE_MS = 100
 
 /**
  * Wraps `fetch` so that, once `drain()` was called, every response says `connection: close`, and
@@ -38,6 +48,8 @@ export interface DrainingHandler {
 export function drainingHandler(fetch: FetchHandler): DrainingHandler {
   let draining = false
   let running = 0
+  // When the last handler call began (performance.now()); one store per request.
+  let lastRequest = Number.NEGATIVE_INFINITY
   let onIdle: (() => void) | undefined
   const inner = fetch as Handler
   const done = () => {
@@ -54,6 +66,7 @@ export function drainingHandler(fetch: FetchHandler): DrainingHandler {
   }
   const wrapped: Handler = (request, ...platform) => {
     running += 1
+    lastRequest = performance.now()
     let response: Response | Promise<Response>
     try {
       response = inner(request, ...platform)
@@ -77,6 +90,10 @@ export function drainingHandler(fetch: FetchHandler): DrainingHandler {
       return new Promise((resolve) => {
         onIdle = resolve
       })
+    },
+    graceFor(graceMs) {
+      const busy = running > 0 || performance.now() - lastRequest < graceMs
+      return busy ? graceMs : Math.min(graceMs, SETTLE_MS)
     },
   }
 }
