@@ -74,6 +74,65 @@ describe.each(RUNTIMES)('bento dev on %s', (runtime) => {
     const { code } = await bento.stop('SIGINT')
     expect(code).toBe(0)
   })
+
+  it('reloads only the services whose files changed', async () => {
+    const model = (version: string) => `import { api, service } from '@bento/core'
+export const model = service({
+  name: 'model',
+  workers: 1,
+  apis: { label: api({ handler: () => ({ model: '${version}' }) }) },
+})
+`
+    const front = (version: string) => `import { api, service } from '@bento/core'
+import { model } from './model.ts'
+export default service({
+  name: 'front',
+  depends: { model },
+  apis: {
+    ask: api({
+      handler: async (_input: unknown, ctx) => ({ front: '${version}', ...(await ctx.depends.model.label({})) }),
+    }),
+  },
+})
+`
+    const cwd = project({
+      'service.ts': "export { default } from './front.ts'\n",
+      'front.ts': front('f1'),
+      'model.ts': model('m1'),
+    })
+    const bento = startBento(runtime, ['dev', '--port', '0'], { cwd })
+    const url = await bento.url()
+    // A drained worker still answers on a connection it holds until it exits: poll, bounded.
+    const answers = async (expected: object) => {
+      const deadline = Date.now() + 30_000
+      let body: unknown
+      while (Date.now() < deadline) {
+        body = (await postJson(`${url}/ask`, {})).body
+        if (JSON.stringify(body) === JSON.stringify(expected)) return
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      throw new Error(`answered ${JSON.stringify(body)}; bento printed:\n${bento.output}`)
+    }
+    await answers({ front: 'f1', model: 'm1' })
+
+    // The front's own file: its workers are replaced, the model's are not.
+    writeFileSync(join(cwd, 'front.ts'), front('f2'))
+    // Up to the line's end: a line can arrive in two pieces.
+    expect((await bento.waitFor(/front\.ts changed: reloading ([^\n]*)\n/))[1]).toBe('front')
+    await bento.waitFor(/reloaded in \d+ ms/)
+    await answers({ front: 'f2', model: 'm1' })
+    expect(bento.output).not.toMatch(/model: reloading/)
+
+    // The model's file is imported by both definitions: both are replaced (the graph's reload,
+    // the model first).
+    writeFileSync(join(cwd, 'model.ts'), model('m2'))
+    expect((await bento.waitFor(/model\.ts changed: reloading ([^\n]*)\n/))[1]).toBe(
+      'every service'
+    )
+    await bento.waitFor(/model: reload done[\s\S]*reloaded in \d+ ms/)
+    await answers({ front: 'f2', model: 'm2' })
+    expect((await bento.stop('SIGINT')).code).toBe(0)
+  })
 })
 
 describe('bento dev', () => {

@@ -1,7 +1,9 @@
 import { statSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
+import type { ServedPool, Serving } from '@bento/core/serve'
 import { createLogger } from '@bento/core/supervisor'
 import { banner, startEntry } from '../start.ts'
+import { touchedServices } from '../touched.ts'
 import { watchProject } from '../watch.ts'
 
 /** `bento dev`'s flags, already checked. */
@@ -44,11 +46,20 @@ export async function dev(
     const root = watchRoot(entryArg, started.file, cwd)
     const watcher = watchProject(root, async (changed) => {
       const shown = changed.map((file) => relative(cwd, file) || file).join(', ')
-      logger.log('info', `${shown} changed: reloading`)
       const began = performance.now()
       try {
-        await started.compiled?.rebuild()
-        await supervisor.reload()
+        const [pools] = await Promise.all([
+          poolsToReload(started.serving, started.file, changed),
+          started.compiled?.rebuild(),
+        ])
+        const all = pools.length === started.serving.pools.length
+        logger.log(
+          'info',
+          `${shown} changed: reloading ${all ? 'every service' : pools.map((p) => p.name).join(', ')}`
+        )
+        if (all) await supervisor.reload()
+        // Dependencies first, as the graph reloads: pools are in start order.
+        else for (const pool of pools) await pool.supervisor.reload()
         logger.log('info', `reloaded in ${Math.round(performance.now() - began)} ms`)
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
@@ -61,6 +72,26 @@ export async function dev(
   }
   logger.log('info', banner(started, 'dev'))
   await supervisor.exited
+}
+
+// The pools whose services the changed files touch (touched.ts), in start order; every pool
+// when that can't be told.
+async function poolsToReload(
+  serving: Serving,
+  entry: string,
+  changed: string[]
+): Promise<readonly ServedPool[]> {
+  const { description, layout, pools } = serving
+  const touched = await touchedServices(
+    entry,
+    [...description.services, ...description.graph],
+    changed
+  )
+  if (touched === undefined) return pools
+  const entryServices = layout.entry.services.map((s) => s.name)
+  return pools.filter((pool) =>
+    (pool.internal ? [pool.name] : entryServices).some((name) => touched.has(name))
+  )
 }
 
 // What a save in which reloads: the directory named (`bento dev examples/hello`), else the

@@ -1,7 +1,9 @@
 // `service()`: a definition, checked before any process starts, with every default applied.
+
 import { BentoConfigError, describe } from '../errors.ts'
 import { normalizeApis } from './apis.ts'
 import type { DependsMap } from './clients.ts'
+import { noteDefinition } from './defined-in.ts'
 import { resolveDepends } from './depends.ts'
 import { type Fail, knownKeys } from './fields.ts'
 import { normalizeSettings } from './settings.ts'
@@ -88,7 +90,7 @@ export function service<
       )
     }
   }
-  return Object.freeze({
+  const made = Object.freeze({
     [SERVICE]: true as const,
     name,
     settings,
@@ -96,6 +98,8 @@ export function service<
     depends: Object.freeze(dependencies),
     definition: config,
   })
+  noteDefinition(made)
+  return made
 }
 
 /**

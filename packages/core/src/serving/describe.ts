@@ -1,6 +1,7 @@
 // What the supervisor needs to know about an entry, as plain JSON: the deployment process (or
 // `bento info`) imports the entry and reports this, so that the supervisor itself never imports
 // user code (and never loads a model library).
+import { definedIn } from '../service/defined-in.ts'
 import { serviceGraph } from '../service/graph.ts'
 import type { Service, ServiceSettings } from '../service/types.ts'
 import type { EntryExport } from './entry.ts'
@@ -23,6 +24,8 @@ export interface ServiceDescription {
   onDeployment: boolean
   /** The services it calls, by the name its handlers use: the service's name, and its `url`. */
   depends: Record<string, { service: string; url?: string }>
+  /** The file that defined it (`service()`'s caller), when the runtime's stack named one. */
+  file?: string
 }
 
 /**
@@ -61,7 +64,9 @@ export function entryServices(found: EntryExport): Service[] {
 }
 
 function describeService(service: Service): ServiceDescription {
+  const file = definedIn(service)
   return {
+    ...(file !== undefined && { file }),
     name: service.name,
     settings: service.settings,
     apis: service.apis.map((api) => ({
