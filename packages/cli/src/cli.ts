@@ -2,9 +2,7 @@
 // well-kept parser rather than hand-written code).
 import { createRequire } from 'node:module'
 import { Command, CommanderError, Option } from 'commander'
-import { dev } from './commands/dev.ts'
-import { info } from './commands/info.ts'
-import { serve, serveOptions } from './commands/serve.ts'
+import type { ServeFlags } from './commands/serve.ts'
 import { formatError } from './errors.ts'
 import { parseAutoscale, parseDepends, parsePort, parseRuntime, parseWorkers } from './options.ts'
 
@@ -51,8 +49,9 @@ function program(io: CliIo): Command {
     .addOption(workers)
     .option('--no-watch', 'do not reload on changes')
     .option('--access-log', 'log a line per request (off in dev)')
-    .action((entry: string | undefined, o) =>
-      dev(
+    // Each command is loaded when used: `bento serve` then loads no watcher and no compiler API.
+    .action(async (entry: string | undefined, o) =>
+      (await import('./commands/dev.ts')).dev(
         entry,
         {
           port: parsePort(o.port, '--port'),
@@ -96,25 +95,20 @@ function program(io: CliIo): Command {
       parseDepends,
       {}
     )
-    .action((entry: string | undefined, o) =>
-      serve(
-        entry,
-        serveOptions(
-          {
-            port: o.port,
-            host: o.host,
-            workers: o.workers,
-            logFormat: o.logFormat,
-            accessLog: o.accessLog !== false,
-            adminPort: o.adminPort,
-            service: o.service,
-            depends: o.depends,
-          },
-          io.env
-        ),
-        io.cwd
-      )
-    )
+    .action(async (entry: string | undefined, o) => {
+      const { serve, serveOptions } = await import('./commands/serve.ts')
+      const flags: ServeFlags = {
+        port: o.port,
+        host: o.host,
+        workers: o.workers,
+        logFormat: o.logFormat,
+        accessLog: o.accessLog !== false,
+        adminPort: o.adminPort,
+        service: o.service,
+        depends: o.depends,
+      }
+      await serve(entry, serveOptions(flags, io.env), io.cwd)
+    })
 
   cli
     .command('info')
@@ -126,8 +120,8 @@ function program(io: CliIo): Command {
     .addOption(new Option('-w, --workers <n>', 'plan with this many workers'))
     .option('--service <name>', 'plan this service of the graph alone')
     .option('--depends <name=url>', 'a dependency served elsewhere (repeatable)', parseDepends, {})
-    .action((entry: string | undefined, o) =>
-      info(
+    .action(async (entry: string | undefined, o) =>
+      (await import('./commands/info.ts')).info(
         entry,
         {
           json: Boolean(o.json),
@@ -165,8 +159,6 @@ function program(io: CliIo): Command {
     .addOption(new Option('-p, --port <port>', 'the port each pod serves on').default('3000'))
     .option('--json', 'print what was written as one JSON object')
     .action(async (entry: string | undefined, o) => {
-      // Loaded when used: its YAML writer and build steps are a tenth of every other command's
-      // start-up on Node.
       const { build } = await import('./commands/build.ts')
       await build(
         entry,

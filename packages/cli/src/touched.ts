@@ -4,7 +4,6 @@
 // (a file no definition imports, a model read at run time, the entry's own file when it only
 // composes) touches them all: reloading too much is only slower, too little would serve old code.
 import { dirname, resolve } from 'node:path'
-import { build } from 'esbuild'
 
 /** A service, by name, and the file that defined it when that is known. */
 export interface DefinedService {
@@ -40,6 +39,8 @@ export async function touchedServices(
 async function importGraph(entry: string): Promise<Map<string, string[]> | undefined> {
   const root = dirname(entry)
   try {
+    // Loaded when a save needs it, as compile.ts loads it: not in `bento serve`'s process.
+    const { build } = await import('esbuild')
     const { metafile } = await build({
       entryPoints: [entry],
       absWorkingDir: root,
