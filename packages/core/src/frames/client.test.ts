@@ -65,6 +65,24 @@ const apis = new Map<string, LocalApi>([
       }),
   ],
   ['count', numbers(3)],
+  [
+    // 20 chunks of 128 KiB: each fills the socket's buffer, so the callee waits for room.
+    'big',
+    async () => {
+      let i = 0
+      return {
+        status: 200,
+        stream: {
+          mode: 'chunks' as const,
+          async next(): Promise<ChunkStep> {
+            if (i >= 20) return { done: true }
+            return { done: false, value: `${i++}:${'x'.repeat(128 * 1024)}` }
+          },
+          async cancel() {},
+        },
+      }
+    },
+  ],
   ['broken', numbers(5, 2)],
   ['endless', numbers(Infinity)],
 ])
@@ -155,6 +173,32 @@ describe('the framed transport', () => {
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(produced).toBe(settledAt)
     connection.close()
+  })
+
+  it('carries many streams that wait for room in one connection, with one drain listener', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`)
+    process.on('warning', onWarning)
+    const connection = new FrameConnection(path, TOKEN)
+    try {
+      const streams = await Promise.all(
+        Array.from({ length: 12 }, () => connection.send(request('big')))
+      )
+      const firsts = await Promise.all(
+        streams.map(async (stream) => {
+          const seen: string[] = []
+          for await (const chunk of stream.chunks()) seen.push(String(chunk).split(':')[0]!)
+          return seen
+        })
+      )
+      for (const seen of firsts) expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => `${i}`))
+      // Emitted on the next tick, if at all.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.filter((w) => w.includes('MaxListeners'))).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+      connection.close()
+    }
   })
 
   it("aborts the callee's handler when the caller cancels", async () => {

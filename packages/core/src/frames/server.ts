@@ -90,6 +90,14 @@ export async function serveFrames(
   const server = net.createServer((socket) => {
     const exchanges = new Map<number, Exchange>()
     open.set(socket, exchanges)
+    // The streams waiting for room in this socket: one 'drain' listener wakes them all, however
+    // many streams share the connection.
+    const roomWaiters = new Set<() => void>()
+    socket.on('drain', () => {
+      const woken = [...roomWaiters]
+      roomWaiters.clear()
+      for (const wake of woken) wake()
+    })
     let trusted = false
     const read = frameReader(
       (frame) => {
@@ -99,7 +107,7 @@ export async function serveFrames(
           if (!trusted) socket.destroy()
           return
         }
-        receive(socket, exchanges, frame)
+        receive(socket, exchanges, roomWaiters, frame)
       },
       () => (trusted ? MAX_FRAME : MAX_HELLO)
     )
@@ -122,7 +130,12 @@ export async function serveFrames(
     })
   })
 
-  function receive(socket: net.Socket, exchanges: Map<number, Exchange>, frame: Frame): void {
+  function receive(
+    socket: net.Socket,
+    exchanges: Map<number, Exchange>,
+    roomWaiters: Set<() => void>,
+    frame: Frame
+  ): void {
     const { id } = frame
     switch (frame.kind) {
       case FRAME.call: {
@@ -138,7 +151,7 @@ export async function serveFrames(
           answer(socket, id, 404, 'application/json', NOT_FOUND(meta.api, known))
           return
         }
-        void run(socket, exchanges, id, exchange, api, call)
+        void run(socket, exchanges, roomWaiters, id, exchange, api, call)
         return
       }
       case FRAME.cancel: {
@@ -167,6 +180,7 @@ export async function serveFrames(
   async function run(
     socket: net.Socket,
     exchanges: Map<number, Exchange>,
+    roomWaiters: Set<() => void>,
     id: number,
     exchange: Exchange,
     api: LocalApi,
@@ -200,11 +214,15 @@ export async function serveFrames(
     )
     for (;;) {
       // Wait for credit from the caller and room in the socket.
+      // Woken by either; the other's hold on the waiter goes, so none piles up.
       while (exchanges.get(id) === exchange && (exchange.credit <= 0 || socket.writableNeedDrain)) {
+        let wake!: () => void
         await new Promise<void>((resolve) => {
+          wake = resolve
           exchange.resume = resolve
-          if (socket.writableNeedDrain) socket.once('drain', resolve)
+          if (socket.writableNeedDrain) roomWaiters.add(resolve)
         })
+        roomWaiters.delete(wake)
         exchange.resume = undefined
       }
       if (exchanges.get(id) !== exchange) return
