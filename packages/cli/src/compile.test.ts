@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -66,6 +66,31 @@ export const dep = typeof Command
       await expect(compiled!.rebuild()).rejects.toThrow(
         /could not load .*service\.ts: Unexpected end of file \(.*service\.ts:2:0\)/
       )
+    } finally {
+      await compiled?.dispose()
+    }
+  })
+
+  it('writes beside it a preload of the packages it imports at once, in order, and rewrites it on rebuild', async () => {
+    const dir = project({
+      'service.ts': `import { parseArgs } from 'node:util'
+import { Command } from 'commander'
+import { where } from './lib/where.ts'
+export const later = () => import('yaml')
+export default [parseArgs, Command, where]
+`,
+      'lib/where.ts': "import 'chokidar'\nexport const where = 1\n",
+    })
+    const compiled = await compileEntry(join(dir, 'service.ts'))
+    try {
+      expect(compiled!.preload).toBe(compiled!.file.replace(/\.mjs$/, '.preload.mjs'))
+      // In the order the modules evaluate them, with no builtins and no dynamic import.
+      expect(readFileSync(compiled!.preload, 'utf8')).toBe(
+        'import "commander"\nimport "chokidar"\n'
+      )
+      writeFileSync(join(dir, 'lib/where.ts'), 'export const where = 2\n')
+      await compiled!.rebuild()
+      expect(readFileSync(compiled!.preload, 'utf8')).toBe('import "commander"\n')
     } finally {
       await compiled?.dispose()
     }

@@ -9,16 +9,22 @@
 // source map keeps stack traces on the .ts lines. Bun and Deno run TypeScript natively, and an
 // entry with no node_modules above it (`npx bento` in an empty directory) is left to tsx.
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { isBuiltin } from 'node:module'
 import { basename, dirname, extname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { BuildContext, Plugin } from 'esbuild'
+import type { BuildContext, BuildResult, Plugin } from 'esbuild'
 import { CliError } from './errors.ts'
 
 /** A compiled entry: the module workers import, and how to bring it up to date. */
 export interface CompiledEntry {
   /** The compiled ES module. */
   readonly file: string
+  /**
+   * A module beside it that imports, in order, the packages the compiled module imports: what a
+   * warm standby loads ahead (serve()'s `standby.preload`). Rewritten by every build.
+   */
+  readonly preload: string
   /** Compiles again from the current sources; rejects with the compiler's errors. */
   rebuild(): Promise<void>
   dispose(): Promise<void>
@@ -54,18 +60,21 @@ export async function compileEntry(entry: string): Promise<CompiledEntry | undef
     sourcemap: 'inline',
     logLevel: 'silent',
     plugins: [keepImportMeta],
+    metafile: true,
   })
+  const preload = file.replace(/\.mjs$/, '.preload.mjs')
   try {
-    await built.rebuild()
+    writePreload(preload, await built.rebuild())
   } catch (error) {
     await built.dispose()
     throw compileError(entry, error)
   }
   return {
     file,
+    preload,
     rebuild: async () => {
       try {
-        await built.rebuild()
+        writePreload(preload, await built.rebuild())
       } catch (error) {
         throw compileError(entry, error)
       }
@@ -77,6 +86,19 @@ export async function compileEntry(entry: string): Promise<CompiledEntry | undef
       await stop()
     },
   }
+}
+
+// The bundle's imports of packages come first in it and in this order, before any of the
+// project's own code runs: a module importing them alone runs the same code, only earlier.
+function writePreload(path: string, result: BuildResult): void {
+  const outputs = Object.values(result.metafile?.outputs ?? {})
+  const packages = outputs
+    .flatMap((output) => output.imports)
+    .filter((i) => i.external && i.kind === 'import-statement' && !isBuiltin(i.path))
+    .map((i) => i.path)
+  const text = [...new Set(packages)].map((name) => `import ${JSON.stringify(name)}\n`).join('')
+  const existing = existsSync(path) ? readFileSync(path, 'utf8') : undefined
+  if (existing !== text) writeFileSync(path, text)
 }
 
 function nearestNodeModules(from: string): string | undefined {

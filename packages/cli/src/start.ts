@@ -26,6 +26,8 @@ export interface StartOptions {
   service?: string
   /** Addresses of dependencies served elsewhere, by service name. */
   depends?: Record<string, string>
+  /** Keep a warm standby per worker, preloaded with the entry's packages (`bento dev`). */
+  standby?: boolean
 }
 
 /** A started entry, and its compiled form when it has one. */
@@ -61,6 +63,7 @@ export async function startEntry(
     ...(options.accessLog !== undefined && { accessLog: options.accessLog }),
     ...(options.adminPort !== undefined && { adminPort: options.adminPort }),
     env: options.env,
+    ...(options.standby && { standby: compiled ? { preload: compiled.preload } : {} }),
     // Source maps keep a compiled entry's stack traces on its .ts lines.
     ...(compiled && {
       execArgv: [

@@ -147,6 +147,12 @@ describe('bento dev', () => {
     writeFileSync(join(cwd, 'notes.txt'), 'a change that counts')
     await bento.waitFor(/notes\.txt changed: reloading/)
     expect(bento.output).not.toMatch(/node_modules.*changed/)
+    // The standby loaded the packages before node_modules changed: this reload starts anew.
+    await bento.waitFor(/packages changed: starting new processes/)
+    await bento.waitFor(/reloaded in \d+ ms/)
+    writeFileSync(join(cwd, 'notes.txt'), 'a second change')
+    await bento.waitFor(/reloaded in \d+ ms[\s\S]*reloaded in \d+ ms/)
+    expect(bento.output.match(/packages changed/g)).toHaveLength(1)
     expect((await bento.stop()).code).toBe(0)
   })
 

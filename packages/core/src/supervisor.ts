@@ -11,6 +11,7 @@ export {
   type WorkerSlot,
 } from './supervisor/options.ts'
 export {
+  type ReloadOptions,
   runSupervisor,
   type Supervisor,
   type SupervisorExit,

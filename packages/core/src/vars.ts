@@ -36,6 +36,11 @@ export const VARS = {
   internalToken: 'BENTO_INTERNAL_TOKEN',
   /** The directory of the graph's private sockets: Deno workers may write (connect) there. */
   socketDir: 'BENTO_SOCKET_DIR',
+  /**
+   * `1` for a warm standby: it loads the runtime, bento and $BENTO_PRELOAD, then waits for the
+   * supervisor's `go` before it imports the entry (a reload takes it instead of a cold start).
+   */
+  standby: 'BENTO_STANDBY',
   /** The worker's GPU UUIDs, comma-separated (its CUDA_VISIBLE_DEVICES, by plan()). */
   gpus: 'BENTO_GPUS',
   // Set by serve() for the processes that load the user's entry.
@@ -43,6 +48,8 @@ export const VARS = {
   entry: 'BENTO_ENTRY',
   /** The file the user named, for messages, when `entry` is its compiled form. */
   source: 'BENTO_SOURCE',
+  /** A module a standby imports while it waits: the packages the entry imports (`bento dev`). */
+  preload: 'BENTO_PRELOAD',
   /** `serve` (a worker) or `deploy` (describes the entry, then runs onDeployment). */
   role: 'BENTO_ROLE',
   /** `1`: workers log a line per request (`bento serve`'s default). */

@@ -160,6 +160,7 @@ export interface FixtureConfig {
   portSharing?: string
   maxMemory?: string
   memoryCheckInterval?: number
+  standby?: boolean
 }
 
 /** Starts test/fixtures/supervisor.mjs under `target`'s runtime and port sharing. */
@@ -212,6 +213,8 @@ export interface Info {
   status: string
   count: number
   slot: string | null
+  /** The pid whose preload module ran in this process (a standby's), else null. */
+  preloaded: string | null
 }
 
 export async function info(port: number): Promise<Info> {

@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs'
-import { dirname, relative, resolve } from 'node:path'
+import { existsSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
 import type { ServedPool, Serving } from '@bento/core/serve'
 import { createLogger } from '@bento/core/supervisor'
 import { banner, startEntry } from '../start.ts'
@@ -40,10 +40,14 @@ export async function dev(
     env: { NODE_ENV: 'development', BENTO_ENV: 'development' },
     // A reload should not wait long for a request that hangs in code being edited.
     drainTimeout: 2,
+    // A reload takes a process that has already loaded the runtime, bento and the entry's
+    // packages: only the user's code is imported anew (Node: ~0.15 s instead of ~0.4).
+    standby: true,
   })
   const { supervisor } = started.serving
   if (options.watch) {
     const root = watchRoot(entryArg, started.file, cwd)
+    let packages = packagesStamp(started.file)
     const watcher = watchProject(root, async (changed) => {
       const shown = changed.map((file) => relative(cwd, file) || file).join(', ')
       const began = performance.now()
@@ -53,13 +57,18 @@ export async function dev(
           started.compiled?.rebuild(),
         ])
         const all = pools.length === started.serving.pools.length
+        // The standbys loaded the packages ahead: after an install, new processes load them anew.
+        const stamp = packagesStamp(started.file)
+        const fresh = stamp !== packages
+        packages = stamp
+        if (fresh) logger.log('info', 'packages changed: starting new processes, not the standbys')
         logger.log(
           'info',
           `${shown} changed: reloading ${all ? 'every service' : pools.map((p) => p.name).join(', ')}`
         )
-        if (all) await supervisor.reload()
+        if (all) await supervisor.reload({ fresh })
         // Dependencies first, as the graph reloads: pools are in start order.
-        else for (const pool of pools) await pool.supervisor.reload()
+        else for (const pool of pools) await pool.supervisor.reload({ fresh })
         logger.log('info', `reloaded in ${Math.round(performance.now() - began)} ms`)
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
@@ -92,6 +101,23 @@ async function poolsToReload(
   return pools.filter((pool) =>
     (pool.internal ? [pool.name] : entryServices).some((name) => touched.has(name))
   )
+}
+
+// Changes when packages are installed, removed or upgraded under the entry's node_modules: npm
+// and pnpm replace a package's folder or link there (the folder's mtime) and rewrite their own
+// record of what is installed.
+function packagesStamp(entry: string): string {
+  for (let dir = dirname(entry); ; dir = dirname(dir)) {
+    const modules = join(dir, 'node_modules')
+    if (existsSync(modules)) {
+      return ['', '.package-lock.json', '.modules.yaml']
+        .map((name) =>
+          existsSync(join(modules, name)) ? statSync(join(modules, name)).mtimeMs : 0
+        )
+        .join(' ')
+    }
+    if (dirname(dir) === dir) return ''
+  }
 }
 
 // What a save in which reloads: the directory named (`bento dev examples/hello`), else the

@@ -60,8 +60,8 @@ export function superviseGraph(
     },
     runtime: entry.runtime,
     workers: () => entry.workers(),
-    async reload() {
-      for (const supervisor of all) await supervisor.reload()
+    async reload(options) {
+      for (const supervisor of all) await supervisor.reload(options)
     },
     stop() {
       stopping ??= stopInOrder(false)

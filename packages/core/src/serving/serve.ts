@@ -84,6 +84,12 @@ export interface ServeOptions {
    * as a server process should. Default true; false for a library that runs several.
    */
   signals?: boolean
+  /**
+   * Keep a warm standby process per worker, loaded up to the entry (and `preload`, a module that
+   * imports the packages the entry imports), so a reload or restart only imports the user's code
+   * (`bento dev`: a reload on Node in ~0.15 s instead of ~0.4). Costs a process per worker.
+   */
+  standby?: { preload?: string }
 }
 
 /** One service's pool, as served. */
@@ -196,12 +202,14 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     execArgv,
     cwd,
     logger,
+    ...(options.standby !== undefined && { standby: true }),
   }
   const common = {
     [VARS.entry]: entry,
     [VARS.source]: source,
     [VARS.accessLog]: options.accessLog === true ? '1' : '0',
     [VARS.logFormat]: logger.format ?? 'pretty',
+    ...(options.standby?.preload !== undefined && { [VARS.preload]: options.standby.preload }),
     ...(logger.mark !== undefined && { [VARS.logMark]: logger.mark }),
     // Calls between the services served here carry it; their internal workers require it.
     ...(layout.local.length > 0 && { [VARS.internalToken]: randomBytes(24).toString('base64url') }),

@@ -12,6 +12,8 @@ import { socketDirectory } from './socket-dir.ts'
 export type WorkerMessage =
   /** First message on a connection: who this is (`id` is unique per spawned process). */
   | { type: 'hello'; workerIndex: number; pid: number; id: string }
+  /** First message of a warm standby (`id`: the one it will serve as): it waits for `go`. */
+  | { type: 'standby'; id: string }
   /**
    * Startup hooks ran and the worker is listening; `endpoint` says where, for a worker of an
    * internal service (`unix:/path` or `http://127.0.0.1:port`).
@@ -32,6 +34,8 @@ export type WorkerMessage =
 
 /** What the supervisor tells a worker. */
 export type SupervisorMessage =
+  /** (To a standby.) Import the entry now and start as a worker (with a new `hello`). */
+  | { type: 'go' }
   /** Stop accepting, finish the requests in flight, run onShutdown, exit 0. */
   | { type: 'drain' }
   /** Asks for this worker's answer to `topic`. */

@@ -78,6 +78,12 @@ export interface SuperviseOptions {
    * entry's `/metrics` and `/readyz` over a whole graph.
    */
   graphGather?: (topic: string) => Promise<unknown[]>
+  /**
+   * Keep one warm standby process per worker, loaded up to the user's entry, so that a reload,
+   * recycle or restart takes it instead of starting a process (`bento dev`). The worker module
+   * must support it (`runEntry()` does). Costs a process per worker. Default false.
+   */
+  standby?: boolean
 }
 
 /** The options with every default applied. */
@@ -102,6 +108,7 @@ export interface ResolvedOptions {
   internal: { dir: string; transport: 'unix' | 'tcp' } | undefined
   onEndpoints: ((endpoints: string[]) => void) | undefined
   graphGather: ((topic: string) => Promise<unknown[]>) | undefined
+  standby: boolean
 }
 
 /**
@@ -139,6 +146,7 @@ const OPTION_KEYS = [
   'internal',
   'onEndpoints',
   'graphGather',
+  'standby',
 ] as const
 
 function fail(field: string, problem: string, fix: string): never {
@@ -200,7 +208,15 @@ export function resolveOptions(
     internal: checkInternal(options.internal),
     onEndpoints: checkFunction(options.onEndpoints, 'onEndpoints'),
     graphGather: checkFunction(options.graphGather, 'graphGather'),
+    standby: checkBoolean(options.standby, 'standby'),
   }
+}
+
+function checkBoolean(value: unknown, field: string): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean')
+    fail(field, `must be true or false, got ${describe(value)}`, `leave ${field} out for false`)
+  return value
 }
 
 function checkInternal(internal: SuperviseOptions['internal']): ResolvedOptions['internal'] {

@@ -36,6 +36,15 @@ export interface WorkerProcessInfo {
   startedAt: Date | null
 }
 
+/** How `reload()` replaces the workers. */
+export interface ReloadOptions {
+  /**
+   * Start every new worker as a new process, not from its warm standby (`standby`): the packages
+   * a standby loaded ahead changed on disk (an install).
+   */
+  fresh?: boolean
+}
+
 /** How the supervisor ended: 0 after a stop, non-zero with the error that ended it. */
 export interface SupervisorExit {
   code: number
@@ -59,7 +68,7 @@ export interface Supervisor {
    * the old one. If a new one fails to start, stops there, keeps the old ones serving and
    * rejects with the new one's error. Resolves once every index runs a new worker.
    */
-  reload(): Promise<void>
+  reload(options?: ReloadOptions): Promise<void>
   /** Stops restarting, drains every worker (SIGKILL after the drain timeout), then ends with 0. */
   stop(): Promise<SupervisorExit>
   /** Ends at once: SIGKILLs every worker (a second Ctrl-C). */
@@ -93,6 +102,8 @@ interface Slot {
   recycling: boolean
   /** True while `timer` waits out the backoff of a stable exit (one that may be cut short). */
   waitingStable: boolean
+  /** A warm process for the next generation (`standby`), loaded up to the entry's import. */
+  standby: WorkerProcess | undefined
 }
 
 // Checks in a row above maxMemory before a worker is replaced: one high reading may be a burst.
@@ -115,6 +126,7 @@ const OWN_VARS = new Set<string>([
   VARS.adminListen,
   VARS.internalToken,
   VARS.socketDir,
+  VARS.standby,
   // Never inherited: on Deno, the deployment process's role is what gives it --allow-all.
   VARS.role,
 ])
@@ -236,6 +248,7 @@ class SupervisorImpl implements Supervisor {
         over: 0,
         recycling: false,
         waitingStable: false,
+        standby: undefined,
       }
     })
     void this.start(Promise.all(readies))
@@ -415,9 +428,29 @@ class SupervisorImpl implements Supervisor {
     return join(this.o.internal!.dir, `${id}.sock`)
   }
 
+  // The slot's next worker: its standby when one waits (told to go), else a new process.
   private spawn(slot: Slot): WorkerProcess {
+    let worker = slot.standby
+    slot.standby = undefined
     slot.generation += 1
     const id = `${slot.index}.${slot.generation}`
+    if (worker !== undefined && worker.state === 'starting' && worker.id === id) worker.go()
+    else {
+      worker?.kill('SIGKILL')
+      worker = this.launch(slot, id, false)
+    }
+    this.processes.set(id, worker)
+    return worker
+  }
+
+  // Once a slot's worker is ready, a standby for its next generation (when asked for), so that a
+  // reload, recycle or restart costs the entry's own import and onStartup, not a process start.
+  private standBy(slot: Slot) {
+    if (!this.o.standby || this.stopping || slot.standby !== undefined) return
+    slot.standby = this.launch(slot, `${slot.index}.${slot.generation + 1}`, true)
+  }
+
+  private launch(slot: Slot, id: string, standby: boolean): WorkerProcess {
     const oom = this.oom
     const oomBefore = oom?.read()
     const worker = new WorkerProcess(this.adapter, {
@@ -425,7 +458,7 @@ class SupervisorImpl implements Supervisor {
       id,
       entry: this.o.workerEntry,
       execArgv: this.o.execArgv,
-      env: this.workerEnv(slot, id),
+      env: { ...this.workerEnv(slot, id), ...(standby && { [VARS.standby]: '1' }) },
       cwd: this.o.cwd,
       listenFd: this.shared?.fd,
       logger: this.o.logger,
@@ -435,8 +468,10 @@ class SupervisorImpl implements Supervisor {
           ? oomReason(oom, oomBefore, oom.read(), this.memory, this.slots.length)
           : undefined,
     })
-    this.processes.set(id, worker)
     void worker.exited.then((status) => {
+      if (slot.standby === worker) slot.standby = undefined
+      // A standby dropped before it was taken was never listed, and another may have its id.
+      if (this.processes.get(id) !== worker) return
       this.processes.delete(id)
       this.bornOver.delete(worker)
       if (this.o.internal?.transport === 'unix') rmSync(this.socketPath(id), { force: true })
@@ -488,6 +523,7 @@ class SupervisorImpl implements Supervisor {
         this.log('info', `ready (pid ${worker.pid})`, slot.index)
         if (slot.current === worker) this.admit(worker)
         slot.readyOnce()
+        this.standBy(slot)
       },
       () => {}
     )
@@ -503,6 +539,13 @@ class SupervisorImpl implements Supervisor {
     let worker: WorkerProcess | undefined
     ch.onMessage((message) => {
       if (worker) return worker.receive(message)
+      if (message.type === 'standby') {
+        // Waiting, or already taken (a reload came before it connected).
+        const standby =
+          this.slots.find((slot) => slot.standby?.id === message.id)?.standby ??
+          this.processes.get(message.id)
+        return standby ? standby.hold(ch) : ch.close()
+      }
       // The id, not the pid, says which process this is: during a reload two processes share
       // an index, and the pid of a process we spawned through a wrapper may not be its own.
       const known = message.type === 'hello' ? this.processes.get(message.id) : undefined
@@ -605,8 +648,11 @@ class SupervisorImpl implements Supervisor {
     return snapshots
   }
 
-  reload(): Promise<void> {
-    const run = () => this.rollingRestart()
+  reload(options: ReloadOptions = {}): Promise<void> {
+    const run = () => {
+      if (options.fresh) this.dropStandbys()
+      return this.rollingRestart()
+    }
     this.reloading = this.reloading.then(run, run)
     return this.reloading
   }
@@ -681,6 +727,7 @@ class SupervisorImpl implements Supervisor {
       slot.index
     )
     if (current) this.drain(current)
+    this.standBy(slot)
   }
 
   private killAfterMs() {
@@ -715,14 +762,27 @@ class SupervisorImpl implements Supervisor {
     this.stopping = true
     clearInterval(this.memoryTimer)
     for (const slot of this.slots) clearTimeout(slot.timer)
+    const standbys = this.dropStandbys()
     const live = [...this.processes.values()]
     if (live.length > 0) {
       this.log('info', `stopping: draining ${live.length} workers (up to ${this.o.drainTimeout} s)`)
     }
     for (const worker of live) this.drain(worker)
-    await Promise.all(live.map((worker) => worker.exited))
+    await Promise.all([...live, ...standbys].map((worker) => worker.exited))
     this.finish(code, error)
     return this.exited
+  }
+
+  // Ends the standbys; their exits are the caller's to await.
+  private dropStandbys(): WorkerProcess[] {
+    const dropped: WorkerProcess[] = []
+    for (const slot of this.slots) {
+      if (slot.standby === undefined) continue
+      slot.standby.kill('SIGKILL')
+      dropped.push(slot.standby)
+      slot.standby = undefined
+    }
+    return dropped
   }
 
   private release() {

@@ -47,7 +47,8 @@ export class WorkerProcess {
   readonly index: number
   readonly id: string
   readonly pid: number
-  readonly startedAt = new Date()
+  /** When it started (for a standby, when it was taken into service). */
+  startedAt = new Date()
   state: WorkerState = 'starting'
   readyAt: Date | undefined
   /** Set once it was asked to drain: its exit is expected. */
@@ -70,6 +71,8 @@ export class WorkerProcess {
   private nextAsk = 0
   private killTimer: ReturnType<typeof setTimeout> | undefined
   private settleReady: ((error?: Error) => void) | undefined
+  private standbyChannel: Channel<WorkerMessage, SupervisorMessage> | undefined
+  private taken = false
   private channelEnded: (() => void) | undefined
 
   constructor(runtime: Runtime, spec: WorkerSpec) {
@@ -135,6 +138,23 @@ export class WorkerProcess {
     else channel.onClose(() => this.channelEnded?.())
     // A drain decided before the worker connected still has to reach it.
     if (this.state === 'draining') void channel.send({ type: 'drain' })
+  }
+
+  /** (A warm standby.) Binds the connection it waits on; says `go` at once if already taken. */
+  hold(channel: Channel<WorkerMessage, SupervisorMessage>): void {
+    this.standbyChannel = channel
+    // Dropped before it was taken, its exit need not wait for a worker's last messages.
+    channel.onClose(() => {
+      if (!this.taken) this.channelEnded?.()
+    })
+    if (this.taken) void channel.send({ type: 'go' })
+  }
+
+  /** (A warm standby.) Takes it into service: it imports the entry and says hello as a worker. */
+  go(): void {
+    this.taken = true
+    this.startedAt = new Date()
+    if (this.standbyChannel) void this.standbyChannel.send({ type: 'go' })
   }
 
   /** Handles a message from this worker (after `hello`). */

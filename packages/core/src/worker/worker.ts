@@ -183,6 +183,13 @@ async function standalone(options: RunWorkerOptions): Promise<RunningWorker> {
 
 async function supervised(options: RunWorkerOptions, ipcPath: string): Promise<RunningWorker> {
   const runtime = currentRuntime()
+  if (readEnv(VARS.standby) === '1') {
+    // Its code is loaded already: taken on a reload, it would serve the code from before the save.
+    console.error(
+      'this worker module cannot wait as a warm standby (supervise({ standby: true })): load the service through runEntry(), which imports it only when told to go, or leave standby off'
+    )
+    process.exit(1)
+  }
   let channel: Channel<SupervisorMessage, WorkerMessage>
   try {
     channel = await connectIpc(ipcPath)
