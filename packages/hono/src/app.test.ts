@@ -38,6 +38,25 @@ describe('toHono', () => {
     expect(await missing.json()).toMatchObject({ error: 'no route GET /nope' })
   })
 
+  it("keeps the headers a parent app's middleware set before a mounted API answered", async () => {
+    const app = new Hono()
+    app.use('*', async (c, next) => {
+      c.header('x-parent', 'before')
+      await next()
+    })
+    app.route('/ml', toHono(hello('headers')))
+    const mounted = await app.request('/ml/greet', { method: 'POST' })
+    expect(mounted.status).toBe(200)
+    expect(mounted.headers.get('x-parent')).toBe('before')
+    expect(mounted.headers.get('x-request-id')).toMatch(/\S/)
+    expect(mounted.headers.get('content-type')).toBe('application/json')
+    // Served by its own fetch, the same API answers with the same headers, less the parent's.
+    const own = await toHono(hello('headers-own')).request('/greet', { method: 'POST' })
+    expect(own.headers.get('x-request-id')).toMatch(/\S/)
+    expect(own.headers.get('content-type')).toBe('application/json')
+    expect(await own.json()).toEqual({ hi: true })
+  })
+
   it('keeps unknown paths JSON under a mount point', async () => {
     const app = new Hono()
     app.route('/ml', toHono(hello('mounted')))

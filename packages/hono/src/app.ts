@@ -24,7 +24,13 @@ import { healthRoutes, metricsRoute, readyApi } from './health.ts'
 import { hasBinary, toJsonSchema } from './json-schema.ts'
 import { localApi } from './local.ts'
 import { type ResolvedOptions, resolveOptions, type ToHonoOptions } from './options.ts'
-import { type InputLimits, readInput, refusedRequest, requestIdOf } from './request.ts'
+import {
+  bodyInPacket,
+  type InputLimits,
+  readInput,
+  refusedRequest,
+  requestIdOf,
+} from './request.ts'
 import {
   type ApiPlan,
   type Incoming,
@@ -80,6 +86,7 @@ function build(
   const state = stateOf(service as Service<unknown>)
   const app = new Hono()
   const { expose } = service.settings
+  const own = ownRequests(app)
 
   // Health checks first: probes need neither CORS nor a token. Then CORS, whose preflights carry
   // no token, then the token for everything else.
@@ -95,7 +102,7 @@ function build(
   const methodsByRoute = new Map<string, string[]>()
   for (const api of service.apis) {
     const plan = apiPlan(api, state, settings)
-    app.on(api.method, api.route, apiHandler(plan))
+    app.on(api.method, api.route, apiHandler(plan, own))
     apis.set(api.name, localApi(plan))
     methodsByRoute.set(api.route, [...(methodsByRoute.get(api.route) ?? []), api.method])
   }
@@ -182,15 +189,29 @@ class HttpIncoming implements Incoming {
   }
 }
 
-function apiHandler(plan: ApiPlan) {
+// The requests that came through this app's own `fetch`, not through an app it is mounted in: no
+// middleware of someone else's ran before them, so none left headers for Hono to add (`c.header()`
+// before `next()`), and their answers may be made without Hono's context (see `respond`).
+function ownRequests(app: Hono): WeakSet<Request> {
+  const own = new WeakSet<Request>()
+  const fetch = app.fetch
+  app.fetch = (request, ...rest) => {
+    own.add(request)
+    return fetch(request, ...rest)
+  }
+  return own
+}
+
+function apiHandler(plan: ApiPlan, own: WeakSet<Request>) {
   const api = plan.api
   return async (c: Context): Promise<Response> => {
+    if (api.method !== 'GET' && bodyInPacket(c)) await undefined
     const ran = await runApi(plan, new HttpIncoming(c, api.method))
     const { requestId } = ran.call
     let response: Response
     if (ran.kind === 'output') {
       try {
-        response = respond(c, ran.output, requestId)
+        response = respond(c, ran.output, requestId, own.has(c.req.raw))
       } catch (error) {
         // An output that can't be sent (a cycle, a BigInt): the handler's bug, said as a 500.
         const failed = describeError(error, requestId, plan.how)
@@ -261,7 +282,7 @@ async function stream(
   return c.body(body, 200, { ...headers, 'x-request-id': requestId })
 }
 
-function respond(c: Context, output: unknown, requestId: string): Response {
+function respond(c: Context, output: unknown, requestId: string, own: boolean): Response {
   if (output instanceof Response) {
     // A handler's own Response may have immutable headers (one from fetch, say).
     const response = new Response(output.body, output)
@@ -289,6 +310,13 @@ function respond(c: Context, output: unknown, requestId: string): Response {
       'content-type': 'application/json',
       'content-length': String(utf8Length(text)),
       'x-request-id': requestId,
+    })
+  }
+  if (own) {
+    // Plain headers: @hono/node-server writes them as they are, where a Headers object (which
+    // Hono makes for a second header) costs building, converting and iterating per request.
+    return new Response(JSON.stringify(output ?? null), {
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
     })
   }
   // Setting the header on the finished response is cheaper than handing Hono a second header

@@ -126,13 +126,67 @@ export function readInput(
   }
   // Its read errors are turned into 4xx by `inputError`, where it is awaited: a `.catch` here
   // would cost a promise on every request.
-  if (framed && kind !== undefined)
+  if (framed && kind !== undefined) {
+    const received = receivedBody(c, length)
+    if (received !== undefined) return parseJson(received, maxDepth)
     return c.req.arrayBuffer().then((bytes) => parseJson(bytes, maxDepth))
+  }
   return readCounted(raw, limit).then((bytes) => {
     if (bytes.byteLength === 0) return undefined
     if (kind === undefined) throw unsupported('no Content-Type')
     return parseJson(bytes, maxDepth)
   })
+}
+
+// The shape of Node's IncomingMessage this reads (@hono/node-server hands it to the app as
+// `c.env.incoming`).
+interface NodeIncoming {
+  /** Set once the parser reached the message's end (after the body's bytes are pushed). */
+  complete: boolean
+  readableDidRead: boolean
+  readableLength: number
+  readableEncoding: string | null
+  read(): Uint8Array | null
+  resume(): unknown
+}
+
+function nodeIncoming(c: Context): NodeIncoming | undefined {
+  return (c.env as { incoming?: NodeIncoming } | undefined)?.incoming
+}
+
+/**
+ * True while Node's parser is still inside the packet that brought this request's headers (it
+ * calls the app before it parses the body there): after one microtask, a body in that packet
+ * has arrived and `readInput` takes it at once.
+ * @example
+ * if (bodyInPacket(c)) await undefined
+ */
+export function bodyInPacket(c: Context): boolean {
+  return nodeIncoming(c)?.complete === false
+}
+
+// On Node, a body whose every declared byte is in the request's stream before the handler
+// reads it (a small one comes in the packet with the headers) is read from the stream at once:
+// no promise, no copy into an ArrayBuffer, no body timer, where `arrayBuffer()` costs all three.
+// Anything else (a body still arriving, one a middleware read, Bun, Deno, a Request made
+// in-process) takes the general path.
+function receivedBody(c: Context, length: string): Uint8Array | undefined {
+  const incoming = nodeIncoming(c)
+  if (
+    incoming === undefined ||
+    incoming.readableDidRead ||
+    incoming.readableEncoding !== null ||
+    incoming.readableLength !== Number(length) ||
+    typeof incoming.read !== 'function' ||
+    typeof incoming.resume !== 'function'
+  ) {
+    return undefined
+  }
+  const body = incoming.read()
+  // Flowing from here, the stream ends by itself when the parser reaches the message's end:
+  // @hono/node-server would otherwise drain it after the answer, with listeners and a timer.
+  incoming.resume()
+  return body ?? undefined
 }
 
 /**
