@@ -208,24 +208,26 @@ function apiHandler(plan: ApiPlan, own: WeakSet<Request>) {
     if (api.method !== 'GET' && bodyInPacket(c)) await undefined
     const ran = await runApi(plan, new HttpIncoming(c, api.method))
     const { requestId } = ran.call
-    let response: Response
+    const traceId = ran.traced?.traceId
+    let answer: Answer
     if (ran.kind === 'output') {
       try {
-        response = respond(c, ran.output, requestId, own.has(c.req.raw))
+        answer = respond(c, ran.output, requestId, traceId, own.has(c.req.raw))
       } catch (error) {
         // An output that can't be sent (a cycle, a BigInt): the handler's bug, said as a 500.
         const failed = describeError(error, requestId, plan.how)
-        response = jsonResponse(c, failed.body, failed.status, failed.headers)
+        answer = { response: jsonResponse(c, failed.body, failed.status, failed.headers) }
       }
-    } else if (ran.kind === 'stream') response = await stream(c, ran, plan)
-    else response = jsonResponse(c, ran.body, ran.status, ran.headers)
-    if (ran.traced !== undefined) response.headers.set('x-trace-id', ran.traced.traceId)
-    const length = accessLog() === undefined ? null : response.headers.get('content-length')
-    settle(plan, ran, response.status, {
-      method: c.req.method,
-      bytes: length === null ? undefined : Number(length),
-      source: c.req.raw,
-    })
+    } else if (ran.kind === 'stream') answer = { response: await stream(c, ran, plan) }
+    else answer = { response: jsonResponse(c, ran.body, ran.status, ran.headers) }
+    const { response } = answer
+    if (traceId !== undefined && !answer.traced) response.headers.set('x-trace-id', traceId)
+    let bytes = answer.bytes
+    if (bytes === undefined && accessLog() !== undefined) {
+      const length = response.headers.get('content-length')
+      if (length !== null) bytes = Number(length)
+    }
+    settle(plan, ran, response.status, { method: c.req.method, bytes, source: c.req.raw })
     return response
   }
 }
@@ -282,46 +284,60 @@ async function stream(
   return c.body(body, 200, { ...headers, 'x-request-id': requestId })
 }
 
-function respond(c: Context, output: unknown, requestId: string, own: boolean): Response {
+/** An answer to an API call, with what the access line and the trace need to know of it. */
+interface Answer {
+  response: Response
+  /** The body's size, when known without reading the headers. */
+  bytes?: number
+  /** True when it carries `x-trace-id` already. */
+  traced?: boolean
+}
+
+function respond(
+  c: Context,
+  output: unknown,
+  requestId: string,
+  traceId: string | undefined,
+  own: boolean
+): Answer {
   if (output instanceof Response) {
     // A handler's own Response may have immutable headers (one from fetch, say).
     const response = new Response(output.body, output)
     response.headers.set('x-request-id', requestId)
-    return response
+    return { response }
   }
   if (output instanceof Blob) {
     const type = output.type || 'application/octet-stream'
-    return c.body(output.stream(), 200, { 'content-type': type, 'x-request-id': requestId })
+    const headers = { 'content-type': type, 'x-request-id': requestId }
+    return { response: c.body(output.stream(), 200, headers) }
   }
   if (output instanceof ArrayBuffer || ArrayBuffer.isView(output)) {
     const bytes =
       output instanceof ArrayBuffer
         ? new Uint8Array(output)
         : new Uint8Array(output.buffer, output.byteOffset, output.byteLength)
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
-      'content-type': 'application/octet-stream',
-      'x-request-id': requestId,
-    })
+    const headers = { 'content-type': 'application/octet-stream', 'x-request-id': requestId }
+    return { response: c.body(bytes as Uint8Array<ArrayBuffer>, 200, headers) }
   }
-  if (accessLog() !== undefined) {
-    // The access line reports the body's size: made here, it is known and sent as content-length.
-    const text = JSON.stringify(output ?? null)
-    return c.body(text, 200, {
-      'content-type': 'application/json',
-      'content-length': String(utf8Length(text)),
-      'x-request-id': requestId,
-    })
-  }
+  const text = JSON.stringify(output ?? null)
+  // The access line reports the body's size: made here, it is known and sent as content-length.
+  const bytes = accessLog() === undefined ? undefined : utf8Length(text)
   if (own) {
     // Plain headers: @hono/node-server writes them as they are, where a Headers object (which
     // Hono makes for a second header) costs building, converting and iterating per request.
-    return new Response(JSON.stringify(output ?? null), {
-      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
-    })
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-request-id': requestId,
+    }
+    if (bytes !== undefined) headers['content-length'] = String(bytes)
+    if (traceId !== undefined) headers['x-trace-id'] = traceId
+    return { response: new Response(text, { headers }), bytes, traced: true }
   }
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (bytes !== undefined) headers['content-length'] = String(bytes)
   // Setting the header on the finished response is cheaper than handing Hono a second header
   // (which builds an extra Headers object per request).
-  const response = c.json((output ?? null) as object)
+  const response = c.body(text, 200, headers)
   response.headers.set('x-request-id', requestId)
-  return response
+  return { response, bytes }
 }

@@ -194,23 +194,25 @@ class OtelTelemetry implements Telemetry {
           isRemote: true,
         })
       }
+      // The attributes are set once sampled: the samplers bento configures (config.ts) decide
+      // from the trace alone, and an unsampled request then costs no URL parse or header read.
       span = this.tracer.startSpan(
         `${api.method} ${api.route}`,
-        {
-          kind: otel.SpanKind.SERVER,
-          attributes: {
-            'http.request.method': api.method,
-            'http.route': api.route,
-            'url.path': pathOf(request.url),
-            'bento.api': api.name,
-            'bento.service': api.service,
-            ...(request.headers.has('user-agent') && {
-              'user_agent.original': request.headers.get('user-agent')!,
-            }),
-          },
-        },
+        { kind: otel.SpanKind.SERVER },
         parent
       )
+      if (span.isRecording()) {
+        span.setAttributes({
+          'http.request.method': api.method,
+          'http.route': api.route,
+          'url.path': pathOf(request.url),
+          'bento.api': api.name,
+          'bento.service': api.service,
+          ...(request.headers.has('user-agent') && {
+            'user_agent.original': request.headers.get('user-agent')!,
+          }),
+        })
+      }
     }
     this.instruments?.active.add(1, { 'http.request.method': api.method, 'http.route': api.route })
     // Not sampled: no handler span and no context to carry; calls still pass the trace on.
