@@ -620,6 +620,9 @@ async function pipeline() {
     '0',
     '--host',
     '127.0.0.1',
+    // The hand-written tiers log nothing per request; bento's access lines (on by default) are
+    // the access-log row's business, not this one's.
+    '--no-access-log',
   ])
   const bentoUrl = (await graph.waitFor(/ at (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]
   const port = await freePort()
