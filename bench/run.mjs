@@ -797,7 +797,7 @@ cores as it can) in its own process on 127.0.0.1, where the servers listen.
 - The call rows time calls inside a worker of \`bench/call-cost/service.ts\` (to a worker of its
   dependency, which takes them as frames; to the dependency in the same process; to a plain
   node:http server on a Unix socket, \`bench/call-cost/plain-echo.mjs\`); the pipeline row serves
-  \`bench/pipeline/graph.ts\` with \`bento serve\` and the same two tiers under node:cluster
+  \`bench/pipeline/graph.ts\` with \`bento serve --no-access-log\` and the same two tiers under node:cluster
   (\`bench/pipeline/cluster.mjs\`), each driven by wrk with 2 and with 16 connections; its CPU per
   request counts every process of each side (from /proc), divided by the requests answered.
 - This machine is shared with other work: figures move by 10% or more between runs.
