@@ -58,7 +58,7 @@ const CASES: Case[] = [
     name: 'a body longer than its Content-Length',
     send: 'POST /greet HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{"name":"Ada"}',
     after: 'end',
-    expect: { node: [400], bun: [400, 400], deno: [400] },
+    expect: { node: [400, 400], bun: [400, 400], deno: [400] },
   },
   {
     name: 'JSON that is not UTF-8',
@@ -334,8 +334,10 @@ function send(port: number, c: Case): Promise<Outcome> {
 //   connection on a chunk size that is not hex, routes an unknown method to bento (405), and
 //   accepts bare LF line endings, as RFC 9112 §2.2 allows.
 // - Node answers 431 to oversized headers and 400 to an unknown method or bare LF.
-// - A body longer than its Content-Length leaves the rest as a second request, which Bun answers
-//   too (400, 400); Node and Deno close after the first answer.
+// - A body longer than its Content-Length leaves the rest as a second request, which Bun and Node
+//   answer too (400, 400): on Node bento answers the first (its 5 bytes are not JSON) before the
+//   parser reaches the rest, as it reads a body that came with its headers at once. Deno closes
+//   after the first answer.
 function expected(c: Case, runtime: Runtime): number[] {
   return Array.isArray(c.expect) ? c.expect : c.expect[runtime]
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { childTraceparent, traceOf } from './trace.ts'
+import { childTraceparent, parseTraceparent, traceOf } from './trace.ts'
 
 describe('trace context', () => {
   it('keeps a valid incoming trace id and flags, with a new span id per call', () => {
@@ -22,5 +22,20 @@ describe('trace context', () => {
     expect(trace.id).toMatch(/^[0-9a-f]{32}$/)
     expect(trace.id).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736')
     expect(trace.flags).toBe('01')
+  })
+
+  it('reads a traceparent by the W3C rules, for the client and the tracer alike', () => {
+    const id = '4bf92f3577b34da6a3ce929d0e0e4736'
+    expect(parseTraceparent(` 00-${id}-00f067aa0ba902b7-01 `)).toEqual({
+      traceId: id,
+      spanId: '00f067aa0ba902b7',
+      flags: '01',
+    })
+    // A later version may carry more fields; version 00 may not.
+    expect(parseTraceparent(`01-${id}-00f067aa0ba902b7-01-what-comes-next`)?.traceId).toBe(id)
+    expect(parseTraceparent(`00-${id}-00f067aa0ba902b7-01-more`)).toBeUndefined()
+    // Lowercase hex only.
+    expect(parseTraceparent(`00-${id.toUpperCase()}-00f067aa0ba902b7-01`)).toBeUndefined()
+    expect(traceOf(`00-${id.toUpperCase()}-00f067aa0ba902b7-01`).id).not.toBe(id)
   })
 })

@@ -6,7 +6,7 @@
 import type * as Api from '@opentelemetry/api'
 import type * as MetricsSdk from '@opentelemetry/sdk-metrics'
 import type * as TraceSdk from '@opentelemetry/sdk-trace'
-import { childTraceparent, traceOf } from '../client/trace.ts'
+import { childTraceparent, parseTraceparent, traceOf } from '../client/trace.ts'
 import { BentoConfigError } from '../errors.ts'
 import { LATENCY_BUCKETS } from '../histogram.ts'
 import type { TelemetryConfig } from './config.ts'
@@ -30,8 +30,6 @@ async function loadSdk(config: TelemetryConfig): Promise<typeof Sdk> {
     })
   }
 }
-
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
 // Each distinct error of the exporter once: a collector that is down must not print a line per
 // batch for as long as it stays down.
@@ -185,12 +183,12 @@ class OtelTelemetry implements Telemetry {
       span.setAttribute('http.route', api.route)
       span.setAttribute('bento.api', api.name)
     } else {
-      const match = TRACEPARENT.exec(request.headers.get('traceparent')?.trim() ?? '')
-      if (match !== null && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!)) {
+      const caller = parseTraceparent(request.headers.get('traceparent'))
+      if (caller !== undefined) {
         parent = otel.trace.setSpanContext(parent, {
-          traceId: match[1]!,
-          spanId: match[2]!,
-          traceFlags: Number.parseInt(match[3]!, 16) & 1,
+          traceId: caller.traceId,
+          spanId: caller.spanId,
+          traceFlags: Number.parseInt(caller.flags, 16) & 1,
           isRemote: true,
         })
       }
