@@ -49,5 +49,11 @@ export {
 } from './telemetry/telemetry.ts'
 export { formatBytes, parseBytes } from './units.ts'
 export { VARS } from './vars.ts'
-export { type SupervisorStats, serverContext, type WorkerStatus } from './worker/context.ts'
+export {
+  gatherGraph,
+  graphSupervisorStats,
+  type SupervisorStats,
+  serverContext,
+  type WorkerStatus,
+} from './worker/context.ts'
 export { type Lifecycle, lifecycle } from './worker/lifecycle.ts'

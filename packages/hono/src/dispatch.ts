@@ -42,9 +42,10 @@ export function createDispatch(
     return handler
   }
   const handler = api.handler as (inputs: unknown[], ctx: BatchContext) => unknown
+  // A batchable API's limits come with their defaults from core's normalization (DEFAULTS.batch).
   const batcher = new Batcher<Item, unknown>({
-    maxBatchSize: api.maxBatchSize ?? 32,
-    maxLatencyMs: api.maxLatencyMs ?? 100,
+    maxBatchSize: api.maxBatchSize!,
+    maxLatencyMs: api.maxLatencyMs!,
     run: async (items) => {
       const run = () =>
         handler(

@@ -1,8 +1,14 @@
 // The operational routes: liveness (this worker), readiness and metrics (the whole service: every
 // worker's answer, gathered through the supervisor; and the services it depends on). None of them
 // passes through the traffic limiter, so a saturated worker still answers its probes.
-import { type ResolvedDependency, type SupervisorStats, serverContext } from '@bento/core'
-import { type LocalApi, READY_API, targetFor } from '@bento/core/adapter'
+import { type ResolvedDependency, serverContext } from '@bento/core'
+import {
+  gatherGraph,
+  graphSupervisorStats,
+  type LocalApi,
+  READY_API,
+  targetFor,
+} from '@bento/core/adapter'
 import type { Context, Hono } from 'hono'
 import { jsonResponse } from './errors.ts'
 import {
@@ -110,8 +116,8 @@ export function metricsRoute(app: Hono, state: ServiceState): void {
       gatherAll<WorkerMetrics>('metrics'),
       serverContext.supervisorStats().catch(() => undefined),
       // The services this one depends on that run on this machine: through the supervisor.
-      graphAnswers<WorkerMetrics>('metrics'),
-      graphAnswers<SupervisorStats>('bento:supervisor'),
+      gatherGraph<WorkerMetrics>('metrics'),
+      graphSupervisorStats(),
     ])
     const sections: MetricsSection[] = [
       { service: state.service.name, workers: answers.filter((a) => a.services), supervisor },
@@ -171,17 +177,4 @@ async function dependenciesReady(state: ServiceState): Promise<DependencyReadine
       }
     })
   )
-}
-
-// Every other service's answers to `topic`, when this worker is part of a graph bento serves.
-async function graphAnswers<T>(topic: string): Promise<{ service: string; values: T[] }[]> {
-  try {
-    const answers = await serverContext.gather(`bento:graph:${topic}`)
-    return answers.filter(
-      (a): a is { service: string; values: T[] } =>
-        typeof a === 'object' && a !== null && Array.isArray((a as { values?: unknown }).values)
-    )
-  } catch {
-    return []
-  }
 }

@@ -10,7 +10,7 @@ import { currentRuntime, type ExitStatus, type Runtime, type SharedPort } from '
 import { migrateReqHint } from '../runtime/port.ts'
 import { formatBytes } from '../units.ts'
 import { VARS } from '../vars.ts'
-import { SUPERVISOR_TOPIC, type SupervisorStats } from '../worker/context.ts'
+import { GRAPH_TOPIC_PREFIX, SUPERVISOR_TOPIC, type SupervisorStats } from '../worker/context.ts'
 import { type AdminServer, listenAdmin } from './admin.ts'
 import {
   type Channel,
@@ -130,9 +130,6 @@ const OWN_VARS = new Set<string>([
   // Never inherited: on Deno, the deployment process's role is what gives it --allow-all.
   VARS.role,
 ])
-
-/** Gather topics with this prefix are about the other services of the graph (`graphGather`). */
-export const GRAPH_TOPIC_PREFIX = 'bento:graph:'
 
 /**
  * Starts the workers and returns at once; installs no signal handlers (see `runSupervisor`).

@@ -19,6 +19,9 @@ export interface SupervisorStats {
 /** The gather topic the supervisor answers itself, with its `SupervisorStats`. */
 export const SUPERVISOR_TOPIC = 'bento:supervisor'
 
+/** Gather topics with this prefix are about the other services of the graph (`graphGather`). */
+export const GRAPH_TOPIC_PREFIX = 'bento:graph:'
+
 /** How the worker runtime reaches the other workers; absent when running standalone. */
 export type GatherTransport = (topic: string) => Promise<unknown[]>
 
@@ -107,6 +110,33 @@ export const serverContext = {
     const isTable = (value: unknown) => typeof value === 'object' && value !== null
     return isTable(restarts) && isTable(recycles) ? (stats as SupervisorStats) : undefined
   },
+}
+
+/**
+ * Every other service's answers to `topic` (through the supervisors of the graph bento serves
+ * here), by service; none when this worker is not part of one.
+ * @example
+ * for (const { service, values } of await gatherGraph('metrics')) render(service, values)
+ */
+export async function gatherGraph<T>(topic: string): Promise<{ service: string; values: T[] }[]> {
+  try {
+    const answers = await serverContext.gather(`${GRAPH_TOPIC_PREFIX}${topic}`)
+    return answers.filter(
+      (a): a is { service: string; values: T[] } =>
+        typeof a === 'object' && a !== null && Array.isArray((a as { values?: unknown }).values)
+    )
+  } catch {
+    return []
+  }
+}
+
+/**
+ * The other services' supervisors' counters (`serverContext.supervisorStats()` of each), by service.
+ * @example
+ * const others = await graphSupervisorStats()
+ */
+export function graphSupervisorStats(): Promise<{ service: string; values: SupervisorStats[] }[]> {
+  return gatherGraph<SupervisorStats>(SUPERVISOR_TOPIC)
 }
 
 /**
