@@ -3,7 +3,7 @@ import { BentoConfigError } from '../errors.ts'
 import { DEFAULTS } from '../service/defaults.ts'
 import type { ServiceSettings } from '../service/types.ts'
 import type { EntryDescription, ServiceDescription } from './describe.ts'
-import { layoutGraph, localDependencies } from './layout.ts'
+import { layoutGraph, localDependencies, poolEnv } from './layout.ts'
 
 const settings = { ...DEFAULTS } as unknown as ServiceSettings
 const svc = (name: string, depends: ServiceDescription['depends'] = {}): ServiceDescription => ({
@@ -35,6 +35,19 @@ describe('layoutGraph', () => {
     expect(layout.local.map((s) => s.name)).toEqual(['model', 'ranker'])
     expect(layout.remote).toEqual(new Map([['far', 'http://far:3000']]))
     expect(localDependencies(layout, [api])).toEqual(['ranker', 'model'])
+  })
+
+  it("tells each pool's processes what they serve and whose workers their calls wait for", () => {
+    const layout = layoutGraph(description)
+    expect(poolEnv(layout, [api], 'api')).toEqual({
+      BENTO_PEERS: 'ranker,model',
+      OTEL_SERVICE_NAME: 'api',
+    })
+    expect(poolEnv(layout, [model], 'model', 'model')).toEqual({
+      BENTO_SERVICE: 'model',
+      BENTO_PEERS: '',
+      OTEL_SERVICE_NAME: 'model',
+    })
   })
 
   it("lets the operator's addresses win over the graph and the code", () => {

@@ -3,6 +3,7 @@
 // A dependency with an address (from the operator, else its `url`) is called there; every other
 // one is served here, by workers of its own, dependencies first.
 import { BentoConfigError } from '../errors.ts'
+import { VARS } from '../vars.ts'
 import type { EntryDescription, ServiceDescription } from './describe.ts'
 
 /** What one machine serves of a graph. */
@@ -105,4 +106,24 @@ export function localDependencies(
     }
   }
   return [...names]
+}
+
+/**
+ * The variables that tell one pool's processes what they serve: the service of the graph
+ * (`service`, when not the entry's own), the dependencies served beside them, whose workers their
+ * calls wait for, and the name a runtime that traces by itself reports (Deno with OTEL_DENO=true).
+ * @example
+ * poolEnv(layout, [embedder], 'embedder', 'embedder') // { BENTO_SERVICE: 'embedder', BENTO_PEERS: '', OTEL_SERVICE_NAME: 'embedder' }
+ */
+export function poolEnv(
+  layout: GraphLayout,
+  services: readonly ServiceDescription[],
+  name: string,
+  service?: string
+): Record<string, string> {
+  return {
+    ...(service !== undefined && { [VARS.service]: service }),
+    [VARS.peers]: localDependencies(layout, services).join(','),
+    OTEL_SERVICE_NAME: name,
+  }
 }

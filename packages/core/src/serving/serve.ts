@@ -25,7 +25,7 @@ import { telemetryConfig } from '../telemetry/config.ts'
 import { VARS } from '../vars.ts'
 import { startDeployment } from './deployment.ts'
 import type { EntryDescription } from './describe.ts'
-import { type GraphLayout, layoutGraph, localDependencies } from './layout.ts'
+import { type GraphLayout, layoutGraph, poolEnv } from './layout.ts'
 import { type PoolPlan, planGraph } from './pool.ts'
 import { startGraph } from './start-graph.ts'
 
@@ -226,10 +226,12 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const entryEnv = {
     ...options.env,
     ...common,
-    ...(layout.only !== undefined && { [VARS.service]: layout.only }),
-    [VARS.peers]: localDependencies(layout, layout.entry.services).join(','),
-    // Read by runtimes that trace by themselves (Deno with OTEL_DENO=true).
-    OTEL_SERVICE_NAME: layout.entry.services[0]?.name ?? poolName(layout),
+    ...poolEnv(
+      layout,
+      layout.entry.services,
+      layout.entry.services[0]?.name ?? poolName(layout),
+      layout.only
+    ),
   }
   const entryOptions = (port: number | undefined, onDeployment?: () => Promise<void>) => ({
     ...base,

@@ -14,7 +14,7 @@ import { type Supervisor, supervise } from '../supervisor/supervisor.ts'
 import { VARS } from '../vars.ts'
 import type { Deployment } from './deployment.ts'
 import { type ServicePool, superviseGraph } from './graph-supervisor.ts'
-import { type GraphLayout, localDependencies } from './layout.ts'
+import { type GraphLayout, localDependencies, poolEnv } from './layout.ts'
 import type { planGraph } from './pool.ts'
 import type { ServedPool, ServeOptions } from './serve.ts'
 
@@ -100,10 +100,7 @@ export async function startGraph(
           ...options.env,
           ...start.common,
           [VARS.socketDir]: dir,
-          [VARS.service]: service.name,
-          [VARS.peers]: localDependencies(layout, [service]).join(','),
-          // Read by runtimes that trace by themselves (Deno with OTEL_DENO=true).
-          OTEL_SERVICE_NAME: service.name,
+          ...poolEnv(layout, [service], service.name, service.name),
         },
         drainTimeout: options.drainTimeout ?? plan.settings.drainTimeout,
         restart: plan.settings.restart,
