@@ -1,5 +1,6 @@
-// Types of index.cjs, the native addon loader. Hand-written: keep in step with lib/types.ts and
-// the Rust result in src/lib.rs (the differential tests compare them field by field).
+// Types of index.cjs, the native addon loader, and the one definition of the probe's result types
+// (lib/types.ts re-exports them). Hand-written: keep in step with the Rust result in src/lib.rs
+// (the differential tests compare them field by field).
 
 /**
  * Where a limit or count came from in the cgroup tree of this process.
