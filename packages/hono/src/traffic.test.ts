@@ -100,4 +100,16 @@ describe('withTimeout', () => {
     })
     expect(called).toBe(true)
   })
+
+  it('times out each of many pending works at its own deadline, shorter ones added later first', async () => {
+    const never = new Promise<never>(() => {})
+    const order: string[] = []
+    const watch = (name: string, ms: number) =>
+      withTimeout(never, ms, () => order.push(name)).catch(() => {})
+    const settled = withTimeout(Promise.resolve('kept'), 1, () => order.push('settled'))
+    const all = [watch('long', 120), watch('short', 10), watch('middle', 60)]
+    expect(await settled).toBe('kept')
+    await Promise.all(all)
+    expect(order).toEqual(['short', 'middle', 'long'])
+  })
 })
