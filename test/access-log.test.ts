@@ -44,6 +44,8 @@ describe.each(RUNTIMES)('access log on %s', (runtime) => {
       bytes: JSON.stringify(ok.body).length,
       trace_id: null,
     })
+    // Each runtime's own framing of the answer agrees with the size the line reports.
+    expect(ok.headers.get('content-length')).toBe(String(first.bytes))
     expect(first.duration_ms).toBeGreaterThanOrEqual(0)
     expect(Number.isNaN(Date.parse(first.time))).toBe(false)
   })
