@@ -39,6 +39,7 @@ export {
 } from './service/schema.ts'
 export { bearerTokens } from './service/secret.ts'
 export { markServed } from './serving/served.ts'
+export type { SupervisorStats } from './supervisor/protocol.ts'
 export { type AccessEntry, type AccessLog, accessLog } from './telemetry/access-log.ts'
 export {
   activeTelemetry,
@@ -52,7 +53,6 @@ export { VARS } from './vars.ts'
 export {
   gatherGraph,
   graphSupervisorStats,
-  type SupervisorStats,
   serverContext,
   type WorkerStatus,
 } from './worker/context.ts'

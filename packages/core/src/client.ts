@@ -2,4 +2,4 @@
 // with no `node:` import, so it runs in browsers and on edge runtimes too.
 export { type ClientOptions, client } from './client/client.ts'
 export { CallError, isCallError } from './client/errors.ts'
-export type { CallOptions, Client, ClientMethod, PendingCall } from './service/clients.ts'
+export type { CallOptions, Client, ClientMethod, PendingCall } from './service/types.ts'

@@ -5,23 +5,12 @@
 export { CallError, isCallError } from './client/errors.ts'
 export { BentoConfigError, HttpError } from './errors.ts'
 export { api } from './service/apis.ts'
-export type {
-  CallOptions,
-  Client,
-  ClientMethod,
-  Clients,
-  Dependency,
-  DependsMap,
-  PendingCall,
-  UntypedClient,
-  UntypedDepends,
-} from './service/clients.ts'
 export { DEFAULTS } from './service/defaults.ts'
 export { type DependsOptions, depends, isDependency } from './service/depends.ts'
 export type { Autoscaling, Deploy, ResolvedDeploy } from './service/deploy.ts'
 export type { StandardSchemaV1 } from './service/schema.ts'
 export { type EnvSecret, env, type Secret } from './service/secret.ts'
-export { isService, service } from './service/service.ts'
+export { service } from './service/service.ts'
 export type { ResolvedTracing, Tracing } from './service/tracing.ts'
 export type {
   ApiContext,
@@ -31,11 +20,18 @@ export type {
   BatchApi,
   BatchContext,
   BatchItem,
+  CallOptions,
+  Client,
+  ClientMethod,
+  Clients,
   Cors,
+  Dependency,
+  DependsMap,
   Expose,
   HandlerResult,
   HttpLimits,
   NormalizedApi,
+  PendingCall,
   ResolvedDependency,
   Resources,
   RestartPolicy,
@@ -44,6 +40,10 @@ export type {
   ServiceSettings,
   SingleApi,
   Traffic,
+  UntypedClient,
+  UntypedDepends,
   WorkerInfo,
 } from './service/types.ts'
-export { type SupervisorStats, serverContext, type WorkerStatus } from './worker/context.ts'
+export { isService } from './service/types.ts'
+export type { SupervisorStats } from './supervisor/protocol.ts'
+export { serverContext, type WorkerStatus } from './worker/context.ts'

@@ -41,5 +41,6 @@ export {
   planGraph,
   planPool,
 } from './serving/pool.ts'
-export { type ServedPool, type ServeOptions, type Serving, serve } from './serving/serve.ts'
+export { serve } from './serving/serve.ts'
+export type { ServedPool, ServeOptions, Serving } from './serving/types.ts'
 export { VARS } from './vars.ts'

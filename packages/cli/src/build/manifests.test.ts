@@ -3,7 +3,8 @@ import { depends, env, service } from '@bento/core'
 import { describeExport, findExport, layoutGraph } from '@bento/core/serve'
 import { describe, expect, it } from 'vitest'
 import { validateObject } from '../../test/kube.ts'
-import { type KubeObject, kubeName, type ManifestOptions, manifests } from './manifests.ts'
+import { kubeName, type ManifestOptions, manifests } from './manifests.ts'
+import type { KubeObject } from './wiring.ts'
 
 const handler = () => ({ ok: true })
 const options: ManifestOptions = {

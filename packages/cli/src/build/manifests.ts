@@ -7,6 +7,7 @@ import type { GraphLayout, ServiceDescription } from '@bento/core/serve'
 import { APP_DIR, IMAGE_USER } from './containerfile.ts'
 import {
   configMapFor,
+  type KubeObject,
   networkPolicyFor,
   type SecretNeeds,
   secretEnv,
@@ -33,13 +34,6 @@ export interface ServiceManifests {
   file: string
   objects: KubeObject[]
 }
-
-/** A Kubernetes object, as plain data. */
-export type KubeObject = {
-  apiVersion: string
-  kind: string
-  metadata: { name: string; labels?: Record<string, string> }
-} & Record<string, unknown>
 
 /** Seconds the pod keeps serving after it is told to stop, while its endpoints are removed. */
 export const PRE_STOP_SECONDS = 5

@@ -4,7 +4,13 @@
 // only the services calling it reach a service that is not the entry.
 import { createHash } from 'node:crypto'
 import type { ServiceDescription } from '@bento/core/serve'
-import type { KubeObject } from './manifests.ts'
+
+/** A Kubernetes object, as plain data. */
+export type KubeObject = {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; labels?: Record<string, string> }
+} & Record<string, unknown>
 
 /** The Secret every service reads its secret variables from, and the keys it must hold. */
 export interface SecretNeeds {

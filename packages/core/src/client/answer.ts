@@ -1,7 +1,8 @@
 // What a call gets back, whatever carried it: an HTTP response (a URL, a worker's port, a program's
 // client), a framed answer (a worker of the graph on this machine), or a handler's outcome in this
 // process. Classified once, when it arrives, and its body decoded once, when it is read. Edge-safe.
-import { isStreamed, jsonLines, serverEvents, textPieces } from './chunks.ts'
+import { isStreamed } from '../media.ts'
+import { jsonLines, serverEvents, textPieces } from './chunks.ts'
 
 /** One call as the caller's side knows it, before any transport shapes it. */
 export interface CallRequest {

@@ -3,7 +3,7 @@
 // classified once when it arrives and decoded once when it is read. It is sent at once; what it
 // returns can be awaited (the answer) or iterated (a streaming API's chunks). Edge-safe: no
 // `node:` imports.
-import type { CallOptions, PendingCall } from '../service/clients.ts'
+import type { CallOptions, PendingCall } from '../service/types.ts'
 import { type Answer, type CallRequest, StreamFailed } from './answer.ts'
 import { CallError } from './errors.ts'
 

@@ -8,18 +8,6 @@ export interface ServerEvent {
   data: string
 }
 
-const STREAMING = /^(text\/event-stream|application\/x-ndjson|text\/plain)/i
-
-/**
- * True for an answer read piece by piece (server-sent events, JSON lines, text): it keeps its
- * worker busy until it ends, and no total size applies to it.
- * @example
- * isStreamed('text/event-stream; charset=utf-8') // true
- */
-export function isStreamed(contentType: string): boolean {
-  return STREAMING.test(contentType)
-}
-
 /** The header a bento client sends so that every SSE `data:` is JSON, strings included. */
 export const STREAM_JSON_HEADER = 'bento-stream'
 

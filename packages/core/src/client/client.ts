@@ -1,8 +1,7 @@
 // `client()`: the typed client of a service served somewhere, for any TypeScript program (Node,
 // Bun, Deno, browsers, edge runtimes). Built on `fetch`; imports no `node:` module.
-import type { CallOptions, Client } from '../service/clients.ts'
-import { isService } from '../service/service.ts'
-import type { Service } from '../service/types.ts'
+import type { CallOptions, Client, Service } from '../service/types.ts'
+import { isService } from '../service/types.ts'
 import { httpAnswer } from './answer.ts'
 import { type ApiRoute, startCall, type Target } from './call.ts'
 import { httpRequestOf } from './http.ts'

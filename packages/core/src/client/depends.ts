@@ -1,12 +1,11 @@
 // `ctx.depends`: for each service a handler's service depends on, a client whose calls carry the
 // request's remaining time, its cancellation, its id and its trace context, and are counted for
 // `/metrics`. Built per request, lazily: most requests of most services call nothing.
-import type { UntypedClient } from '../service/clients.ts'
-import type { ResolvedDependency, Service } from '../service/types.ts'
+import type { ResolvedDependency, Service, UntypedClient } from '../service/types.ts'
 import type { TracedRequest } from '../telemetry/telemetry.ts'
+import { childTraceparent, type Trace, traceOf } from '../telemetry/trace.ts'
 import { type ApiRoute, startCall } from './call.ts'
 import { dependencyStats, targetFor } from './registry.ts'
-import { childTraceparent, type Trace, traceOf } from './trace.ts'
 
 /** What a handler's calls inherit from its request. */
 export interface RequestLink {

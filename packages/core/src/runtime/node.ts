@@ -15,6 +15,7 @@ import { Agent, createServer, request as httpRequest } from 'node:http'
 import net, { type Socket } from 'node:net'
 import process from 'node:process'
 import { Readable } from 'node:stream'
+import { isStreamed } from '../media.ts'
 import { listenAndRoute, receiveConnections } from './handoff.ts'
 import { CONNECTION_TIMEOUTS } from './limits.ts'
 import { claimPort, portError } from './port.ts'
@@ -249,10 +250,6 @@ function agentFor(path: string): Agent {
   return agent
 }
 
-// A streamed answer is handed on as a web stream; any other is read whole first, which costs far
-// less on Node than going through a web stream (most calls answer a little JSON).
-const STREAMED = /^(text\/event-stream|application\/x-ndjson|text\/plain)/i
-
 function fetchUnix(path: string, call: OutgoingCall): Promise<Response> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -274,7 +271,9 @@ function fetchUnix(path: string, call: OutgoingCall): Promise<Response> {
         if (status === 204 || status === 304 || call.method === 'HEAD') {
           res.resume()
           resolve(new Response(null, { status, headers }))
-        } else if (STREAMED.test(res.headers['content-type'] ?? '')) {
+        } else if (isStreamed(res.headers['content-type'] ?? '')) {
+          // Handed on as a web stream; any other answer is read whole first, which costs far less
+          // on Node than a web stream (most calls answer a little JSON).
           resolve(
             new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, headers })
           )

@@ -1,10 +1,16 @@
 // APIs: `api()`, which only types a definition, and their checks when `service()` takes them.
 import { describe } from '../errors.ts'
-import type { UntypedDepends } from './clients.ts'
 import { DEFAULTS } from './defaults.ts'
 import { type Fail, isPositive, isPositiveInteger, knownKeys } from './fields.ts'
 import { isStandardSchema, type StandardSchemaV1 } from './schema.ts'
-import type { ApiDefinition, BatchApi, HandlerResult, NormalizedApi, SingleApi } from './types.ts'
+import type {
+  ApiDefinition,
+  BatchApi,
+  HandlerResult,
+  NormalizedApi,
+  SingleApi,
+  UntypedDepends,
+} from './types.ts'
 
 type Awaitable<T> = T | Promise<T>
 type OutputOf<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : unknown

@@ -2,11 +2,10 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import { BentoConfigError } from '../errors.ts'
 import { api } from './apis.ts'
-import type { Client, PendingCall } from './clients.ts'
 import { depends, isDependency } from './depends.ts'
 import { serviceGraph } from './graph.ts'
 import { service } from './service.ts'
-import type { ServiceConfig } from './types.ts'
+import type { Client, PendingCall, ServiceConfig } from './types.ts'
 
 const embedder = service({
   name: 'embedder',

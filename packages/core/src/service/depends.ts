@@ -1,10 +1,14 @@
 // `depends()`, and what `service()` makes of the `depends` of a service and of its APIs: one table
 // of the services it calls, each checked to be a service, with its URL when it is served elsewhere.
 import { BentoConfigError, describe } from '../errors.ts'
-import { DEPENDENCY, type Dependency } from './clients.ts'
 import type { Fail } from './fields.ts'
-import { isService } from './service.ts'
-import type { ResolvedDependency, Service } from './types.ts'
+import {
+  DEPENDENCY,
+  type Dependency,
+  isService,
+  type ResolvedDependency,
+  type Service,
+} from './types.ts'
 
 /** Options of `depends()`. */
 export interface DependsOptions {

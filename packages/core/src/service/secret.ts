@@ -4,7 +4,6 @@
 
 import { readEnv } from '../env.ts'
 import { BentoConfigError, describe } from '../errors.ts'
-import type { Service } from './types.ts'
 
 /** A secret read from the environment variable `env` when a worker starts. */
 export interface EnvSecret {
@@ -81,7 +80,10 @@ export function readSecret(
  * const tokens = bearerTokens(search) // ['s3cr3t']
  */
 export function bearerTokens(
-  service: Pick<Service, 'name' | 'settings'>,
+  service: {
+    readonly name: string
+    readonly settings: { readonly auth: { bearer: Secret[] } | undefined }
+  },
   extra?: Readonly<Record<string, string>>
 ): string[] {
   const bearer = service.settings.auth?.bearer ?? []

@@ -5,8 +5,9 @@ import { BentoConfigError } from '../errors.ts'
 import { api } from './apis.ts'
 import { DEFAULTS } from './defaults.ts'
 import type { StandardSchemaV1 } from './schema.ts'
-import { isService, service } from './service.ts'
+import { service } from './service.ts'
 import type { ApiContext, ServiceConfig, ServiceSettings } from './types.ts'
+import { isService } from './types.ts'
 
 const handler = () => 'ok'
 
@@ -326,10 +327,12 @@ describe('isService', () => {
   it('recognises a service made by another copy of the module (Symbol.for)', async () => {
     vi.resetModules()
     const copy = (await import('./service.ts')) as typeof import('./service.ts')
+    const types = (await import('./types.ts')) as typeof import('./types.ts')
     expect(copy.service).not.toBe(service)
+    expect(types.isService).not.toBe(isService)
     const other = copy.service({ name: 'other', apis: { p: { handler } } })
     expect(isService(other)).toBe(true)
-    expect(copy.isService(svc({}))).toBe(true)
+    expect(types.isService(svc({}))).toBe(true)
   })
 })
 

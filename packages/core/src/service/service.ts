@@ -2,12 +2,17 @@
 
 import { BentoConfigError, describe } from '../errors.ts'
 import { normalizeApis } from './apis.ts'
-import type { DependsMap } from './clients.ts'
 import { noteDefinition } from './defined-in.ts'
 import { resolveDepends } from './depends.ts'
 import { type Fail, knownKeys } from './fields.ts'
 import { normalizeSettings } from './settings.ts'
-import { type ApiDefinition, SERVICE, type Service, type ServiceConfig } from './types.ts'
+import {
+  type ApiDefinition,
+  type DependsMap,
+  SERVICE,
+  type Service,
+  type ServiceConfig,
+} from './types.ts'
 
 /** The keys a service definition may have. */
 export const SERVICE_KEYS = [
@@ -100,15 +105,6 @@ export function service<
   })
   noteDefinition(made)
   return made
-}
-
-/**
- * True when `value` was made by `service()` (in any copy of this package).
- * @example
- * const found = Object.values(await import('./service.ts')).find(isService)
- */
-export function isService(value: unknown): value is Service {
-  return typeof value === 'object' && value !== null && (value as Service)[SERVICE] === true
 }
 
 function checkName(name: unknown): string {

@@ -2,8 +2,8 @@
 // service), or an app (a default export with a `fetch` method, such as a Hono app that mounts
 // services). The same rule in the workers, the deployment process and `bento info`.
 import { BentoConfigError } from '../errors.ts'
-import { isService } from '../service/service.ts'
 import type { Service } from '../service/types.ts'
+import { isService } from '../service/types.ts'
 
 /** What an entry exports. */
 export type EntryExport =

@@ -16,7 +16,7 @@ import type { Deployment } from './deployment.ts'
 import { type ServicePool, superviseGraph } from './graph-supervisor.ts'
 import { type GraphLayout, localDependencies, poolEnv } from './layout.ts'
 import type { planGraph } from './pool.ts'
-import type { ServedPool, ServeOptions } from './serve.ts'
+import type { ServedPool, ServeOptions } from './types.ts'
 
 /** What `startGraph` needs from `serve()`. */
 export interface GraphStart {

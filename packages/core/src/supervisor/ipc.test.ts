@@ -1,14 +1,8 @@
 import { statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  type Channel,
-  connectIpc,
-  type IpcServer,
-  listenIpc,
-  type SupervisorMessage,
-  type WorkerMessage,
-} from './ipc.ts'
+import { type Channel, connectIpc, type IpcServer, listenIpc } from './ipc.ts'
+import type { SupervisorMessage, WorkerMessage } from './protocol.ts'
 
 const servers: IpcServer[] = []
 afterEach(() => {

@@ -10,17 +10,17 @@ import { currentRuntime, type ExitStatus, type Runtime, type SharedPort } from '
 import { migrateReqHint } from '../runtime/port.ts'
 import { formatBytes } from '../units.ts'
 import { VARS } from '../vars.ts'
-import { GRAPH_TOPIC_PREFIX, SUPERVISOR_TOPIC, type SupervisorStats } from '../worker/context.ts'
 import { type AdminServer, listenAdmin } from './admin.ts'
-import {
-  type Channel,
-  type IpcServer,
-  listenIpc,
-  type SupervisorMessage,
-  type WorkerMessage,
-} from './ipc.ts'
+import { type Channel, type IpcServer, listenIpc } from './ipc.ts'
 import { type OomCounter, oomCounter, oomReason, rssOf } from './memory.ts'
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from './options.ts'
+import {
+  GRAPH_TOPIC_PREFIX,
+  SUPERVISOR_TOPIC,
+  type SupervisorMessage,
+  type SupervisorStats,
+  type WorkerMessage,
+} from './protocol.ts'
 import { killedFromOutside, type RestartTracker, restartTracker } from './restarts.ts'
 import { WorkerProcess } from './worker-process.ts'
 

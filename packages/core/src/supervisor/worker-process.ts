@@ -2,9 +2,10 @@
 // with its index, its IPC connection once it says hello, and how it ended.
 
 import type { ChildHandle, ExitStatus, Runtime, Signal } from '../runtime/index.ts'
-import type { Channel, SupervisorMessage, WorkerMessage } from './ipc.ts'
+import type { Channel } from './ipc.ts'
 import { pumpLines } from './lines.ts'
 import type { Logger } from './logger.ts'
+import type { SupervisorMessage, WorkerMessage } from './protocol.ts'
 
 /** Where a worker process is in its life. */
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited'

@@ -6,12 +6,12 @@
 import type * as Api from '@opentelemetry/api'
 import type * as MetricsSdk from '@opentelemetry/sdk-metrics'
 import type * as TraceSdk from '@opentelemetry/sdk-trace'
-import { childTraceparent, parseTraceparent, traceOf } from '../client/trace.ts'
 import { BentoConfigError } from '../errors.ts'
 import { LATENCY_BUCKETS } from '../histogram.ts'
 import type { TelemetryConfig } from './config.ts'
 import type * as Sdk from './otel-sdk.ts'
 import type { Telemetry, TracedApi, TracedCall, TracedRequest } from './telemetry.ts'
+import { childTraceparent, parseTraceparent, traceOf } from './trace.ts'
 
 // The bundled SDK (see otel-sdk.ts), named in a variable so that bundlers (the edge build, `bento
 // build`) leave the import alone: nothing of OpenTelemetry is bundled or loaded unless a worker gets

@@ -3,24 +3,15 @@
 // registered symbol so that two copies of @bento/core (the CLI's and the user's) share it.
 import { readEnv } from '../env.ts'
 import type { WorkerInfo } from '../service/types.ts'
+import {
+  GRAPH_TOPIC_PREFIX,
+  SUPERVISOR_TOPIC,
+  type SupervisorStats,
+} from '../supervisor/protocol.ts'
 import { VARS } from '../vars.ts'
 
 /** Where a worker is in its life. */
 export type WorkerStatus = 'starting' | 'ready' | 'draining'
-
-/** What the supervisor counts about its workers, by cause: restarts and memory recycles. */
-export interface SupervisorStats {
-  /** Restarts of workers that exited unasked, by cause: `oom` (the OOM killer) or `crash`. */
-  restarts: Record<string, number>
-  /** Workers replaced on purpose, by cause: `memory` (over `maxMemory`). */
-  recycles: Record<string, number>
-}
-
-/** The gather topic the supervisor answers itself, with its `SupervisorStats`. */
-export const SUPERVISOR_TOPIC = 'bento:supervisor'
-
-/** Gather topics with this prefix are about the other services of the graph (`graphGather`). */
-export const GRAPH_TOPIC_PREFIX = 'bento:graph:'
 
 /** How the worker runtime reaches the other workers; absent when running standalone. */
 export type GatherTransport = (topic: string) => Promise<unknown[]>

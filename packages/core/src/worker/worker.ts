@@ -13,14 +13,10 @@ import { currentRuntime, type FetchHandler, type Listener, type Runtime } from '
 import { tokenRequired } from '../runtime/internal-token.ts'
 import { adminRoutes, withoutMetrics } from '../runtime/operational.ts'
 import { DEFAULTS } from '../service/defaults.ts'
-import { isService } from '../service/service.ts'
 import type { Service } from '../service/types.ts'
-import {
-  type Channel,
-  connectIpc,
-  type SupervisorMessage,
-  type WorkerMessage,
-} from '../supervisor/ipc.ts'
+import { isService } from '../service/types.ts'
+import { type Channel, connectIpc } from '../supervisor/ipc.ts'
+import type { SupervisorMessage, WorkerMessage } from '../supervisor/protocol.ts'
 import { startObservability, stopObservability } from '../telemetry/start.ts'
 import { VARS } from '../vars.ts'
 import { localAnswer, setGatherTransport, setWorkerStatus } from './context.ts'
