@@ -34,7 +34,7 @@ function program(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)')
 
   const port = (fallback: string) =>
-    new Option('-p, --port <port>', `port to listen on (0 picks a free one)`).default(fallback)
+    new Option('-p, --port <port>', `port to listen on, 0 for any free one (default: ${fallback})`)
   const workers = new Option(
     '-w, --workers <n>',
     'number of workers (overrides the strategy and BENTO_WORKERS)'
@@ -44,8 +44,9 @@ function program(io: CliIo): Command {
     .command('dev')
     .description('serve a service for development: one worker, reloaded on every save')
     .argument('[entry]', 'the service file (default: service.ts, service.js, src/service.ts, ...)')
-    .addOption(port(io.env.PORT ?? '3000'))
-    .option('-H, --host <host>', 'address to listen on', io.env.HOST ?? '127.0.0.1')
+    // Defaults applied by dev() from core's DEFAULTS (this module loads no core).
+    .addOption(port('$PORT, else 3000'))
+    .option('-H, --host <host>', 'address to listen on (default: $HOST, else 127.0.0.1)')
     .addOption(workers)
     .option('--no-watch', 'do not reload on changes')
     .option('--access-log', 'log a line per request (off in dev)')
@@ -54,8 +55,8 @@ function program(io: CliIo): Command {
       (await import('./commands/dev.ts')).dev(
         entry,
         {
-          port: parsePort(o.port, '--port'),
-          host: o.host,
+          port: optionalPort(o.port, io.env.PORT),
+          host: o.host ?? io.env.HOST,
           workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
           watch: o.watch,
           accessLog: o.accessLog === true,
@@ -156,7 +157,7 @@ function program(io: CliIo): Command {
       "where KEDA's trigger reads http_server_active_requests",
       'http://prometheus-operated.monitoring.svc:9090'
     )
-    .addOption(new Option('-p, --port <port>', 'the port each pod serves on').default('3000'))
+    .addOption(new Option('-p, --port <port>', 'the port each pod serves on (default: 3000)'))
     .option('--json', 'print what was written as one JSON object')
     .action(async (entry: string | undefined, o) => {
       const { build } = await import('./commands/build.ts')
@@ -169,7 +170,7 @@ function program(io: CliIo): Command {
           runtime: parseRuntime(o.runtime),
           autoscale: parseAutoscale(o.autoscale),
           prometheus: o.prometheus,
-          port: parsePort(o.port, '--port'),
+          port: o.port === undefined ? undefined : parsePort(o.port, '--port'),
           json: Boolean(o.json),
         },
         io.cwd,
@@ -199,4 +200,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     )
     return 1
   }
+}
+
+// A port from the flag, else from $PORT, checked; undefined when neither is set.
+function optionalPort(flag: string | undefined, env: string | undefined): number | undefined {
+  const value = flag ?? env
+  return value === undefined ? undefined : parsePort(value, flag === undefined ? '$PORT' : '--port')
 }

@@ -43,7 +43,8 @@ function withHost(port: number, host: string): Promise<{ status: number; body: s
 describe.each(RUNTIMES)('bento dev on %s', (runtime) => {
   it('serves a TypeScript entry to this machine only, reloads on save, and keeps the last good workers when a save breaks', async () => {
     const cwd = project({ 'service.ts': greeter('v1') })
-    const bento = startBento(runtime, ['dev', '--port', '0'], { cwd })
+    // No --port, no --host: $PORT (0: a free one) and this machine only.
+    const bento = startBento(runtime, ['dev'], { cwd, env: { PORT: '0' } })
     const url = await bento.url()
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(bento.output).toContain(`docs ${url}/`)

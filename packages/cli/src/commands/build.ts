@@ -8,6 +8,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { basename, dirname, extname, join, relative, resolve } from 'node:path'
+import { DEFAULTS } from '@bento/core'
 import { describeExport, findExport, layoutGraph } from '@bento/core/serve'
 import { stringify } from 'yaml'
 import { type BuildRuntime, containerfile } from '../build/containerfile.ts'
@@ -30,7 +31,8 @@ export interface BuildOptions {
   autoscale: 'hpa' | 'keda' | 'none'
   /** Where KEDA's Prometheus trigger reads from. */
   prometheus: string
-  port: number
+  /** The port each pod serves on; default 3000. */
+  port: number | undefined
   json: boolean
 }
 
@@ -108,14 +110,14 @@ export async function build(
     base: options.base,
     gpu,
     entry: sources.entry,
-    port: options.port,
+    port: options.port ?? DEFAULTS.listen.port,
   })
   writeFileSync(join(out, 'Containerfile'), text)
   // The manifests are not part of the image.
   writeFileSync(join(out, '.containerignore'), 'k8s\n')
   const written = manifests(layout, {
     image,
-    port: options.port,
+    port: options.port ?? DEFAULTS.listen.port,
     autoscale: options.autoscale,
     prometheus: options.prometheus,
     appName,

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
+import { DEFAULTS } from '@bento/core'
 import type { ServedPool, Serving } from '@bento/core/serve'
 import { createLogger } from '@bento/core/supervisor'
 import { banner, startEntry } from '../start.ts'
@@ -8,8 +9,10 @@ import { watchProject } from '../watch.ts'
 
 /** `bento dev`'s flags, already checked. */
 export interface DevOptions {
-  port: number
-  host: string
+  /** Default 3000. */
+  port: number | undefined
+  /** Default 127.0.0.1: this machine only. */
+  host: string | undefined
   workers: number | undefined
   watch: boolean
   /** A line per request (`--access-log`; off by default in dev). */
@@ -29,8 +32,8 @@ export async function dev(
 ): Promise<void> {
   const logger = createLogger({ format: 'pretty' })
   const started = await startEntry(entryArg, cwd, {
-    port: options.port,
-    host: options.host,
+    port: options.port ?? DEFAULTS.listen.port,
+    host: options.host ?? DEFAULTS.listen.devHost,
     workers:
       options.workers === undefined
         ? { count: 1, source: 'bento dev runs one worker; --workers runs more' }

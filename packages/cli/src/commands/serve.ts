@@ -1,3 +1,4 @@
+import { DEFAULTS } from '@bento/core'
 import { createLogger } from '@bento/core/supervisor'
 import { parseLogFormat, parsePort, parseWorkers } from '../options.ts'
 import { banner, routeConsole, startEntry } from '../start.ts'
@@ -44,8 +45,10 @@ export function serveOptions(
   const port = flags.port ?? env.PORT
   return {
     port:
-      port === undefined ? 3000 : parsePort(port, flags.port === undefined ? '$PORT' : '--port'),
-    host: flags.host ?? env.HOST ?? '0.0.0.0',
+      port === undefined
+        ? DEFAULTS.listen.port
+        : parsePort(port, flags.port === undefined ? '$PORT' : '--port'),
+    host: flags.host ?? env.HOST ?? DEFAULTS.listen.host,
     workers: flags.workers === undefined ? undefined : parseWorkers(flags.workers),
     logFormat: parseLogFormat(flags.logFormat ?? 'pretty'),
     accessLog: flags.accessLog,

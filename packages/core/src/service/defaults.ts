@@ -18,4 +18,7 @@ export const DEFAULTS = {
   drainTimeout: 30,
   tracing: { sampleRate: 1 },
   batch: { maxBatchSize: 32, maxLatencyMs: 100 },
+  // Where a served service listens: every address (a container's port is published from outside
+  // it), except under `bento dev`, which answers this machine only.
+  listen: { port: 3000, host: '0.0.0.0', devHost: '127.0.0.1' },
 } as const

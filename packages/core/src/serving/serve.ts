@@ -14,6 +14,7 @@ import { probe } from '@bento/native'
 import { parseDependsVar } from '../client/registry.ts'
 import { environment } from '../env.ts'
 import { runtimeName } from '../runtime/detect.ts'
+import { DEFAULTS } from '../service/defaults.ts'
 import { bearerTokens } from '../service/secret.ts'
 import { normalizeTracing } from '../service/tracing.ts'
 import { createLogger } from '../supervisor/logger.ts'
@@ -186,7 +187,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     if (deploy) deployment.done()
     throw error ?? new Error('the supervisor stopped before every worker was ready')
   }
-  const host = options.host ?? '0.0.0.0'
+  const host = options.host ?? DEFAULTS.listen.host
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host
   const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${supervisor.port}`
   return { supervisor, description, layout, plan: plans.entry, pools, url, logger }

@@ -7,6 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import process from 'node:process'
 import { claimPort } from '../runtime/port.ts'
+import { DEFAULTS } from '../service/defaults.ts'
 import type { Logger } from '../supervisor/logger.ts'
 import type { SuperviseOptions } from '../supervisor/options.ts'
 import { MAX_SOCKET_PATH, socketDirectory } from '../supervisor/socket-dir.ts'
@@ -56,7 +57,10 @@ export async function startGraph(
   start: GraphStart
 ): Promise<{ supervisor: Supervisor; pools: ServedPool[] }> {
   const { options, logger } = start
-  const port = await claimPort(options.host ?? '0.0.0.0', options.port ?? 3000)
+  const port = await claimPort(
+    options.host ?? DEFAULTS.listen.host,
+    options.port ?? DEFAULTS.listen.port
+  )
   const transport = options.transport ?? (process.platform === 'win32' ? 'tcp' : 'unix')
   const dir = socketDirectory(`/1/${LONGEST_SOCKET}`.length)
   const cleanup = () => rmSync(dir, { recursive: true, force: true })

@@ -117,8 +117,8 @@ export interface ResolvedOptions {
  * const port = options.port ?? SUPERVISOR_DEFAULTS.port // 3000
  */
 export const SUPERVISOR_DEFAULTS = {
-  port: 3000,
-  host: '0.0.0.0',
+  port: DEFAULTS.listen.port,
+  host: DEFAULTS.listen.host,
   shutdownGrace: 5,
   gatherTimeoutMs: 1000,
   memoryCheckInterval: 1,

@@ -153,10 +153,10 @@ async function standalone(options: RunWorkerOptions): Promise<RunningWorker> {
   const life = lifecycles(services)
   await startObservability(services)
   await life.start()
-  const host = readEnv('HOST') ?? '0.0.0.0'
+  const host = readEnv('HOST') ?? DEFAULTS.listen.host
   const listener = await runtime.serve(hostRequired(options.fetch, developmentHost(host)), {
     host,
-    port: numberEnv('PORT', 3000),
+    port: numberEnv('PORT', DEFAULTS.listen.port),
   })
   setWorkerStatus('ready')
   console.log(`listening on http://${host}:${listener.port}`)
@@ -242,7 +242,7 @@ class SupervisedWorker {
       if (this.phase !== 'starting') return this.never()
       const fetch = hostRequired(
         this.reportFirstAnswer(this.options.fetch),
-        developmentHost(readEnv(VARS.host) ?? '0.0.0.0')
+        developmentHost(readEnv(VARS.host) ?? DEFAULTS.listen.host)
       )
       const listen = readEnv(VARS.listen)
       if (listen !== undefined) {
@@ -285,8 +285,8 @@ class SupervisedWorker {
         this.listener = await this.runtime.serve(
           admin === undefined ? fetch : withoutMetrics(fetch),
           {
-            host: readEnv(VARS.host) ?? '0.0.0.0',
-            port: numberEnv(VARS.port, 3000),
+            host: readEnv(VARS.host) ?? DEFAULTS.listen.host,
+            port: numberEnv(VARS.port, DEFAULTS.listen.port),
             fd: readEnv(VARS.listenFd) === undefined ? undefined : numberEnv(VARS.listenFd, 3),
             reusePort: readEnv(VARS.reusePort) === '1',
             handoff: readEnv(VARS.handoff) === '1',
