@@ -2,7 +2,7 @@
 // when it is TypeScript, handed to @bento/core's serve(), and the lines printed once it is up.
 import { format } from 'node:util'
 import { runtimeName } from '@bento/core/adapter'
-import { type PlanOptions, type Serving, serve } from '@bento/core/serve'
+import { inheritedExecArgv, type PlanOptions, type Serving, serve } from '@bento/core/serve'
 import type { Logger } from '@bento/core/supervisor'
 import { type CompiledEntry, compileEntry } from './compile.ts'
 import { resolveEntry } from './entry.ts'
@@ -66,10 +66,7 @@ export async function startEntry(
     ...(options.standby && { standby: compiled ? { preload: compiled.preload } : {} }),
     // Source maps keep a compiled entry's stack traces on its .ts lines.
     ...(compiled && {
-      execArgv: [
-        ...process.execArgv.filter((arg) => !arg.startsWith('--inspect')),
-        '--enable-source-maps',
-      ],
+      execArgv: [...inheritedExecArgv(), '--enable-source-maps'],
     }),
     logger: options.logger,
     cwd,

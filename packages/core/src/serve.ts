@@ -21,6 +21,7 @@ export {
 } from './plan/plan.ts'
 export { THREAD_ENVS, threadEnv } from './plan/threads.ts'
 export { type RuntimeName, runtimeName } from './runtime/detect.ts'
+export { inheritedExecArgv } from './runtime/index.ts'
 export {
   type ApiDescription,
   describeExport,

@@ -14,10 +14,11 @@ import { probe } from '@bento/native'
 import { parseDependsVar } from '../client/registry.ts'
 import { environment } from '../env.ts'
 import { runtimeName } from '../runtime/detect.ts'
+import { inheritedExecArgv } from '../runtime/index.ts'
 import { DEFAULTS } from '../service/defaults.ts'
 import { bearerTokens } from '../service/secret.ts'
 import { normalizeTracing } from '../service/tracing.ts'
-import { createLogger } from '../supervisor/logger.ts'
+import { loggerOf } from '../supervisor/logger.ts'
 import type { SuperviseOptions } from '../supervisor/options.ts'
 import { handleSignals, type Supervisor, supervise } from '../supervisor/supervisor.ts'
 import { telemetryConfig } from '../telemetry/config.ts'
@@ -41,11 +42,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const entry = pathOf(options.entry, cwd)
   const workerModule = specifierOf(options.workerModule, cwd)
   const source = options.source ?? entry
-  const logger =
-    typeof options.logger === 'object'
-      ? options.logger
-      : createLogger({ format: options.logger ?? 'pretty' })
-  const given = options.execArgv ?? process.execArgv.filter((arg) => !arg.startsWith('--inspect'))
+  const logger = loggerOf(options.logger)
+  const given = options.execArgv ?? inheritedExecArgv()
   const userEnv = { ...environment(), ...options.env }
 
   const deployment = await startDeployment({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createLogger } from './logger.ts'
+import { createLogger, type Logger, loggerOf } from './logger.ts'
 
 function capture(format: 'pretty' | 'json') {
   const written: [string, string][] = []
@@ -117,5 +117,14 @@ describe('createLogger', () => {
 
   it('rejects an unknown format, naming it', () => {
     expect(() => createLogger({ format: 'yaml' as 'json' })).toThrow(/"pretty" or "json".*"yaml"/)
+  })
+})
+
+describe('loggerOf', () => {
+  it('takes a logger of your own as it is, else makes one in the format named (pretty by default)', () => {
+    const own: Logger = { log() {}, output() {} }
+    expect(loggerOf(own)).toBe(own)
+    expect(loggerOf('json').format).toBe('json')
+    expect(loggerOf(undefined).format).toBe('pretty')
   })
 })

@@ -182,3 +182,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
   }
 }
+
+/**
+ * The logger a `logger` option names (`supervise()`'s and `serve()`'s): one of your own as it is,
+ * else a new one in the format given, pretty by default.
+ */
+export function loggerOf(option: LogFormat | Logger | undefined): Logger {
+  return typeof option === 'object' && option !== null
+    ? option
+    : createLogger({ format: option ?? 'pretty' })
+}

@@ -6,12 +6,12 @@ import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { BentoConfigError, describe } from '../errors.ts'
 import type { WorkerAssignment } from '../plan/plan.ts'
-import type { PortSharing, Runtime } from '../runtime/index.ts'
+import { inheritedExecArgv, type PortSharing, type Runtime } from '../runtime/index.ts'
 import { DEFAULTS } from '../service/defaults.ts'
 import { bytes, environmentVariables, knownKeys, seconds } from '../service/fields.ts'
 import { normalizeRestart } from '../service/settings.ts'
 import type { ResolvedRestartPolicy, RestartPolicy } from '../service/types.ts'
-import { createLogger, type LogFormat, type Logger } from './logger.ts'
+import { type LogFormat, type Logger, loggerOf } from './logger.ts'
 
 /**
  * What the supervisor needs of one planned worker (`plan().assignments` fit as they are): its
@@ -122,7 +122,6 @@ export const SUPERVISOR_DEFAULTS = {
   shutdownGrace: 5,
   gatherTimeoutMs: 1000,
   memoryCheckInterval: 1,
-  logger: 'pretty',
 } as const
 
 const OPTION_KEYS = [
@@ -189,10 +188,7 @@ export function resolveOptions(
     ),
     restart: normalizeRestart(options.restart, fail),
     onDeployment: checkFunction(options.onDeployment, 'onDeployment'),
-    logger:
-      typeof options.logger === 'object' && options.logger !== null
-        ? options.logger
-        : createLogger({ format: options.logger ?? SUPERVISOR_DEFAULTS.logger }),
+    logger: loggerOf(options.logger),
     gatherTimeoutMs: positive(
       options.gatherTimeoutMs ?? SUPERVISOR_DEFAULTS.gatherTimeoutMs,
       'gatherTimeoutMs',
@@ -336,11 +332,12 @@ function checkPortSharing(
   return sharing
 }
 
-function checkExecArgv(execArgv: readonly string[] | undefined, runtimeName: string): string[] {
+function checkExecArgv(
+  execArgv: readonly string[] | undefined,
+  runtimeName: Runtime['name']
+): string[] {
   if (execArgv === undefined) {
-    // Like node:cluster: workers run with the supervisor's flags (`--import tsx`, ...), except
-    // the inspector's, whose port only one process can hold.
-    return runtimeName === 'node' ? process.execArgv.filter((a) => !/^--inspect/.test(a)) : []
+    return inheritedExecArgv(runtimeName)
   }
   if (!Array.isArray(execArgv) || execArgv.some((arg) => typeof arg !== 'string')) {
     fail(
