@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Bento, postJson, repoRoot } from './support/bento.ts'
 import { stagePlatformPackage } from './support/platform.ts'
+import { binaries } from './support/runtimes.ts'
 
 const PUBLIC = [
   'native/npm/linux-x64-gnu',
@@ -199,15 +200,11 @@ describe('published packages', () => {
 
   it('runs `bunx bento dev` in an empty directory', async () => {
     const cwd = emptyProject()
-    const bento = run(
-      [join(repoRoot, 'node_modules/bun/bin/bun.exe'), 'x', 'bento@0.0.0', 'dev', '--port', '0'],
-      cwd,
-      {
-        NPM_CONFIG_REGISTRY: registry,
-        BUN_CONFIG_REGISTRY: registry,
-        BUN_INSTALL_CACHE_DIR: mkdtempSync(join(temp, 'bun-cache-')),
-      }
-    )
+    const bento = run([binaries.bun, 'x', 'bento@0.0.0', 'dev', '--port', '0'], cwd, {
+      NPM_CONFIG_REGISTRY: registry,
+      BUN_CONFIG_REGISTRY: registry,
+      BUN_INSTALL_CACHE_DIR: mkdtempSync(join(temp, 'bun-cache-')),
+    })
     const url = await bento.url(150_000)
     const { status, body } = await postJson(`${url}/shout`, { text: 'from bun' })
     expect(status).toBe(200)
@@ -221,7 +218,7 @@ describe('published packages', () => {
     writeFileSync(join(cwd, 'deno.json'), JSON.stringify({ minimumDependencyAge: 0 }))
     const bento = run(
       [
-        join(repoRoot, 'node_modules/deno/deno'),
+        binaries.deno,
         'run',
         '-A',
         // Deno refuses npm versions younger than 24 hours by default; this one was just published.

@@ -2,23 +2,12 @@
 // reads the URL it prints, and ends it (and every worker it started) when the test is done.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { request } from 'node:http'
-import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach } from 'vitest'
 
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
-export const cliBin = `${repoRoot}packages/cli/dist/bin.js`
-export const RUNTIMES = ['node', 'bun', 'deno'] as const
-export type RuntimeName = (typeof RUNTIMES)[number]
+import { type RuntimeName, repoRoot, runtimeCommand } from './runtimes.ts'
 
-/**
- * The runtimes' real executables, not node_modules/.bin's wrappers: a signal sent to a wrapper
- * would not reach the runtime.
- */
-export const runtimeCommand: Record<RuntimeName, string[]> = {
-  node: [process.execPath],
-  bun: [`${repoRoot}node_modules/bun/bin/bun.exe`],
-  deno: [`${repoRoot}node_modules/deno/deno`, 'run', '--allow-all'],
-}
+export { RUNTIMES, type RuntimeName, repoRoot, runtimeCommand } from './runtimes.ts'
+export const cliBin = `${repoRoot}packages/cli/dist/bin.js`
 
 // What is still running when a test ends is ended with it; a `shared` one, with its file.
 const live = new Set<Bento>()

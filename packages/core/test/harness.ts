@@ -6,11 +6,9 @@ import { request as httpRequest } from 'node:http'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterEach } from 'vitest'
+import { RUNTIMES, type RuntimeName, runtimeCommand } from '../../../test/support/runtimes.ts'
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
-
-export const RUNTIMES = ['node', 'bun', 'deno'] as const
-export type RuntimeName = (typeof RUNTIMES)[number]
+export { RUNTIMES, type RuntimeName, runtimeCommand } from '../../../test/support/runtimes.ts'
 
 /**
  * A runtime, or Node with its other way to share the port (`round-robin` is Node's default; Bun
@@ -25,16 +23,6 @@ export function runtimeOf(target: Target): RuntimeName {
 
 export function sharingOf(target: Target): string | undefined {
   return target.split('/')[1]
-}
-
-/**
- * How to run a script under each runtime. The real executables, not node_modules/.bin's shell
- * wrappers: a signal sent to a wrapper would not reach the runtime.
- */
-export const runtimeCommand: Record<RuntimeName, string[]> = {
-  node: [process.execPath],
-  bun: [`${repoRoot}node_modules/bun/bin/bun.exe`],
-  deno: [`${repoRoot}node_modules/deno/deno`, 'run', '--allow-all'],
 }
 
 export const fixture = (name: string) =>
