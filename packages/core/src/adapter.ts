@@ -1,7 +1,7 @@
 // @bento/core/adapter: what an HTTP adapter (@bento/hono) builds on: validation, the batcher, each
 // service's lifecycle in a worker, and the services an app serves. Edge-safe, as the root is.
 export { Batcher, type BatcherOptions, type BatchReport, BatchShedError } from './batch/batcher.ts'
-export { COST_MODEL_DEFAULTS, CostModel, type CostModelOptions } from './batch/cost-model.ts'
+export { CostModel, type CostModelOptions } from './batch/cost-model.ts'
 export { readAtMost } from './client/answer.ts'
 export {
   type ApiRoute,

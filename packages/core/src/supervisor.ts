@@ -4,11 +4,10 @@
 
 export type { FetchHandler, PortSharing } from './runtime/types.ts'
 export { createLogger, type LogFormat, type Logger, type LogLevel } from './supervisor/logger.ts'
-export {
-  type ResolvedOptions,
-  SUPERVISOR_DEFAULTS,
-  type SuperviseOptions,
-  type WorkerSlot,
+export type {
+  ResolvedOptions,
+  SuperviseOptions,
+  WorkerSlot,
 } from './supervisor/options.ts'
 export {
   type ReloadOptions,

@@ -3,6 +3,6 @@
 export { toHono } from './app.ts'
 export type { ErrorBody } from './errors.ts'
 export { buildOpenApi, type OpenApiDocument } from './openapi.ts'
-export { DEFAULT_OPTIONS, type JsonSchema, type ToHonoOptions } from './options.ts'
+export type { JsonSchema, ToHonoOptions } from './options.ts'
 export { type SseMessage, sse } from './stream.ts'
 export type { SwaggerUiAssets } from './swagger-ui.ts'

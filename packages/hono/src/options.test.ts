@@ -1,5 +1,6 @@
+import { DEFAULTS } from '@bento/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEFAULT_OPTIONS, resolveOptions } from './options.ts'
+import { resolveOptions } from './options.ts'
 
 describe('resolveOptions', () => {
   const env = { ...process.env }
@@ -13,7 +14,7 @@ describe('resolveOptions', () => {
     expect(resolveOptions()).toMatchObject({
       // The service's own http.bodyLimit applies.
       bodyLimit: undefined,
-      maxJsonDepth: DEFAULT_OPTIONS.maxJsonDepth,
+      maxJsonDepth: DEFAULTS.adapter.maxJsonDepth,
       dev: false,
       // The service's own expose.docs and expose.metrics apply.
       docs: undefined,
@@ -22,7 +23,7 @@ describe('resolveOptions', () => {
       basePath: undefined,
       openapi: { version: '0.0.0' },
     })
-    expect(DEFAULT_OPTIONS.maxJsonDepth).toBe(128)
+    expect(DEFAULTS.adapter.maxJsonDepth).toBe(128)
   })
 
   it('turns development mode on from NODE_ENV or BENTO_ENV', () => {

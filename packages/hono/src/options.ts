@@ -1,5 +1,6 @@
 // Every option of `toHono` and its default, merged in one place so the rest of the package reads a
 // complete, validated settings object.
+import { DEFAULTS } from '@bento/core'
 import { parseBytes, readEnv, type StandardSchemaV1, VARS } from '@bento/core/adapter'
 import type { SwaggerUiAssets } from './swagger-ui.ts'
 
@@ -11,7 +12,7 @@ import type { SwaggerUiAssets } from './swagger-ui.ts'
 export type JsonSchema = Record<string, unknown>
 
 /**
- * Options of `toHono`. Every field is optional; `DEFAULT_OPTIONS` lists the defaults.
+ * Options of `toHono`. Every field is optional; `DEFAULTS.adapter` (@bento/core) lists the defaults.
  * @example
  * const options: ToHonoOptions = { bodyLimit: '50Mi', docs: false, openapi: { version: '1.2.0' } }
  */
@@ -89,17 +90,9 @@ export interface ResolvedOptions {
   dependencies: 'in-process' | undefined
 }
 
-/**
- * The defaults of `toHono`'s options, in one place (the body limit, docs and metrics are the
- * service's own, `http.bodyLimit` and `expose`, whose defaults are @bento/core's).
- * @example
- * DEFAULT_OPTIONS.maxJsonDepth // 128
- */
-export const DEFAULT_OPTIONS = {
-  maxJsonDepth: 128,
-  health: true,
-  openapiVersion: '0.0.0',
-} as const
+// toHono's defaults are @bento/core's `DEFAULTS.adapter` (the body limit, docs and metrics are
+// the service's own, `http.bodyLimit` and `expose`, whose defaults are there too).
+const DEFAULT_OPTIONS = DEFAULTS.adapter
 
 /**
  * Applies the defaults to `options` and checks them.

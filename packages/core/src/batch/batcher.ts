@@ -39,7 +39,7 @@ export interface BatcherOptions<In, Out> {
   onBatch?: (report: BatchReport) => void
   /** Time and timers; tests pass a manual clock. Default: `performance.now` and `setTimeout`. */
   clock?: Clock
-  /** How the cost model learns (warm-up, window, evidence); see `COST_MODEL_DEFAULTS`. */
+  /** How the cost model learns (warm-up, window, evidence); see `DEFAULTS.costModel`. */
   costModel?: CostModelOptions
 }
 

@@ -8,8 +8,9 @@
 // it has seen enough to be trusted at all. The first batches after start-up are left out (a model
 // runtime warms up, allocates, compiles kernels), and samples age out, so a handler whose speed
 // changes is followed.
+import { DEFAULTS } from '../service/defaults.ts'
 
-/** How the model learns. Every field has a default (`COST_MODEL_DEFAULTS`). */
+/** How the model learns. Every field has a default (`DEFAULTS.costModel`). */
 export interface CostModelOptions {
   /** Keep at most this many recent batches. */
   window?: number
@@ -20,18 +21,6 @@ export interface CostModelOptions {
   /** Batches (after warm-up) needed before the model is trusted to refuse requests. */
   minSamples?: number
 }
-
-/**
- * The defaults of `CostModelOptions`.
- * @example
- * new CostModel({ ...COST_MODEL_DEFAULTS, warmup: 0 })
- */
-export const COST_MODEL_DEFAULTS = {
-  window: 64,
-  maxAgeMs: 60_000,
-  warmup: 1,
-  minSamples: 4,
-} as const
 
 interface Sample {
   n: number
@@ -59,7 +48,7 @@ export class CostModel {
   private optimistic: Line = { intercept: 0, slope: 0 }
 
   constructor(options: CostModelOptions = {}) {
-    this.options = { ...COST_MODEL_DEFAULTS, ...options }
+    this.options = { ...DEFAULTS.costModel, ...options }
   }
 
   /** Batches the fit rests on (after warm-up, within the window and age). */

@@ -1,6 +1,7 @@
 // The `deploy` section of a service: how `bento build` runs it on Kubernetes. Serving ignores it;
 // it lives on the service so that each service of a graph carries its own.
 import { describe } from '../errors.ts'
+import { DEFAULTS } from './defaults.ts'
 import { type Fail, integer, seconds, settingsObject } from './fields.ts'
 
 /** How `bento build` deploys a service to Kubernetes (one Deployment per service). */
@@ -50,15 +51,13 @@ export const DEPLOY_KEYS = [
 /** The keys of `deploy.autoscaling`. */
 export const AUTOSCALING_KEYS = ['maxReplicas', 'targetInFlight', 'targetCpuPercent'] as const
 
-const DEFAULT_DEPLOY = { replicas: 1, startupTimeout: 300, targetInFlight: 8, targetCpuPercent: 70 }
-
 /**
  * The `deploy` section, checked, with the defaults applied.
  * @example
  * const deploy = normalizeDeploy({ replicas: 2 }, fail) // autoscaling from 2 to 8 replicas
  */
 export function normalizeDeploy(value: unknown, fail: Fail): ResolvedDeploy {
-  const d = DEFAULT_DEPLOY
+  const d = DEFAULTS.deploy
   const deploy = settingsObject(value, 'deploy', DEPLOY_KEYS, fail, 'deploy: { replicas: 2 }')
   const replicas = integer(deploy.replicas, d.replicas, 1, 'deploy.replicas', fail)
   const { image } = deploy

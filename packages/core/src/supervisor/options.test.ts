@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { BentoConfigError } from '../errors.ts'
 import { DEFAULTS } from '../service/defaults.ts'
-import { resolveOptions, SUPERVISOR_DEFAULTS, type SuperviseOptions } from './options.ts'
+import { resolveOptions, type SuperviseOptions } from './options.ts'
 
 const entry = fileURLToPath(import.meta.url)
 const node = { name: 'node', portSharing: ['round-robin', 'shared-socket'] } as const
@@ -24,14 +24,14 @@ describe('resolveOptions', () => {
     const o = resolveOptions(base, bun)
     expect(o).toMatchObject({
       workerEntry: entry,
-      port: SUPERVISOR_DEFAULTS.port,
-      host: SUPERVISOR_DEFAULTS.host,
+      port: DEFAULTS.listen.port,
+      host: DEFAULTS.listen.host,
       portSharing: 'reuseport',
       execArgv: [],
       drainTimeout: DEFAULTS.drainTimeout,
-      shutdownGrace: SUPERVISOR_DEFAULTS.shutdownGrace,
+      shutdownGrace: DEFAULTS.supervisor.shutdownGrace,
       restart: DEFAULTS.restart,
-      gatherTimeoutMs: SUPERVISOR_DEFAULTS.gatherTimeoutMs,
+      gatherTimeoutMs: DEFAULTS.supervisor.gatherTimeoutMs,
     })
   })
 

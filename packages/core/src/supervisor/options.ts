@@ -111,18 +111,8 @@ export interface ResolvedOptions {
   standby: boolean
 }
 
-/**
- * The supervisor's defaults (restart and drainTimeout come from a service's `DEFAULTS`).
- * @example
- * const port = options.port ?? SUPERVISOR_DEFAULTS.port // 3000
- */
-export const SUPERVISOR_DEFAULTS = {
-  port: DEFAULTS.listen.port,
-  host: DEFAULTS.listen.host,
-  shutdownGrace: 5,
-  gatherTimeoutMs: 1000,
-  memoryCheckInterval: 1,
-} as const
+// The supervisor's defaults, from `DEFAULTS` (restart and drainTimeout are a service's).
+const SUPERVISOR_DEFAULTS = { ...DEFAULTS.listen, ...DEFAULTS.supervisor }
 
 const OPTION_KEYS = [
   'workerEntry',
