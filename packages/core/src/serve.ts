@@ -1,6 +1,5 @@
 // @bento/core/serve: serving and planning, for the CLI and other tools. `serve()` takes the entry
 // the user wrote and runs it: described, planned with the worker-count strategy, supervised.
-export { parseDependsVar } from './client/registry.ts'
 export { environment } from './env.ts'
 export {
   allocateGpus,
@@ -34,6 +33,7 @@ export {
   type LayoutOptions,
   layoutGraph,
   localDependencies,
+  operatorAddresses,
 } from './serving/layout.ts'
 export {
   type GraphPlan,

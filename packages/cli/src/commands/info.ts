@@ -6,10 +6,9 @@ import {
   findExport,
   type GraphLayout,
   layoutGraph,
+  operatorAddresses,
   type PoolPlan,
-  parseDependsVar,
   planGraph,
-  VARS,
 } from '@bento/core/serve'
 import { formatProbe, probe } from '@bento/native'
 import { resolveEntry } from '../entry.ts'
@@ -48,12 +47,7 @@ export async function info(
   if (file !== undefined) {
     const description = describeExport(findExport(await importModule(file), file))
     const env = environment()
-    const addresses = parseDependsVar(env[VARS.depends])
-    for (const [name, url] of Object.entries(options.depends ?? {})) {
-      for (const [key, value] of parseDependsVar(`${name}=${url}`, '--depends')) {
-        addresses.set(key, value)
-      }
-    }
+    const addresses = operatorAddresses(env, options.depends, '--depends')
     layout = layoutGraph(description, { service: options.service, addresses })
     const planned = planGraph(layout, {
       probe: machine,

@@ -3,7 +3,7 @@ import { BentoConfigError } from '../errors.ts'
 import { DEFAULTS } from '../service/defaults.ts'
 import type { ServiceSettings } from '../service/types.ts'
 import type { EntryDescription, ServiceDescription } from './describe.ts'
-import { layoutGraph, localDependencies, poolEnv } from './layout.ts'
+import { layoutGraph, localDependencies, operatorAddresses, poolEnv } from './layout.ts'
 
 const settings = { ...DEFAULTS } as unknown as ServiceSettings
 const svc = (name: string, depends: ServiceDescription['depends'] = {}): ServiceDescription => ({
@@ -86,5 +86,23 @@ describe('layoutGraph', () => {
   ])('refuses %o', (options, message) => {
     expect(() => layoutGraph(description, options)).toThrow(BentoConfigError)
     expect(() => layoutGraph(description, options)).toThrow(message)
+  })
+})
+
+describe('operatorAddresses', () => {
+  it('reads $BENTO_DEPENDS, then the given ones over it', () => {
+    const env = { BENTO_DEPENDS: 'embedder=http://a:3000,ranker=http://r:3000' }
+    const given = { embedder: 'http://b:3000' }
+    expect(operatorAddresses(env, given, '--depends')).toEqual(
+      new Map([
+        ['embedder', 'http://b:3000'],
+        ['ranker', 'http://r:3000'],
+      ])
+    )
+    expect(operatorAddresses({}, undefined, 'depends')).toEqual(new Map())
+  })
+
+  it('names where a bad one came from', () => {
+    expect(() => operatorAddresses({}, { embedder: 'not a url' }, '--depends')).toThrow(/--depends/)
   })
 })

@@ -2,6 +2,7 @@
 // description and the addresses given, so `bento info` shows exactly what `bento serve` starts.
 // A dependency with an address (from the operator, else its `url`) is called there; every other
 // one is served here, by workers of its own, dependencies first.
+import { parseDependsVar } from '../client/registry.ts'
 import { BentoConfigError } from '../errors.ts'
 import { VARS } from '../vars.ts'
 import type { EntryDescription, ServiceDescription } from './describe.ts'
@@ -26,6 +27,25 @@ export interface LayoutOptions {
   service?: string | undefined
   /** Addresses given by the operator, by service name (over the code's `url`s). */
   addresses?: ReadonlyMap<string, string>
+}
+
+/**
+ * The addresses the operator gave, by service name: `$BENTO_DEPENDS` in `env`, then `given` over
+ * it (`serve()`'s `depends`, `bento serve --depends`), each checked as the variable's are, with
+ * `label` naming where a bad one came from.
+ * @example
+ * operatorAddresses(process.env, { embedder: 'http://embedder:3000' }, '--depends')
+ */
+export function operatorAddresses(
+  env: Readonly<Record<string, string | undefined>>,
+  given: Readonly<Record<string, string>> | undefined,
+  label: string
+): Map<string, string> {
+  const addresses = parseDependsVar(env[VARS.depends])
+  for (const [name, url] of Object.entries(given ?? {})) {
+    for (const [key, value] of parseDependsVar(`${name}=${url}`, label)) addresses.set(key, value)
+  }
+  return addresses
 }
 
 /**

@@ -11,7 +11,6 @@ import { isAbsolute, resolve } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { probe } from '@bento/native'
-import { parseDependsVar } from '../client/registry.ts'
 import { environment } from '../env.ts'
 import { runtimeName } from '../runtime/detect.ts'
 import { inheritedExecArgv } from '../runtime/index.ts'
@@ -24,7 +23,7 @@ import { handleSignals, type Supervisor, supervise } from '../supervisor/supervi
 import { telemetryConfig } from '../telemetry/config.ts'
 import { VARS } from '../vars.ts'
 import { startDeployment } from './deployment.ts'
-import { type GraphLayout, layoutGraph, poolEnv } from './layout.ts'
+import { type GraphLayout, layoutGraph, operatorAddresses, poolEnv } from './layout.ts'
 import { planGraph } from './pool.ts'
 import { startGraph } from './start-graph.ts'
 import type { ServedPool, ServeOptions, Serving } from './types.ts'
@@ -80,12 +79,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       hostname: 'check',
       runtime: runtimeName(),
     })
-    const addresses = parseDependsVar(userEnv[VARS.depends])
-    for (const [name, url] of Object.entries(options.depends ?? {})) {
-      for (const [key, value] of parseDependsVar(`${name}=${url}`, 'depends')) {
-        addresses.set(key, value)
-      }
-    }
+    const addresses = operatorAddresses(userEnv, options.depends, 'depends')
     layout = layoutGraph(description, { service: options.service, addresses })
     // A token the public port requires, from a variable that is unset, fails here, once.
     for (const service of layout.entry.services) bearerTokens(service, userEnv)
