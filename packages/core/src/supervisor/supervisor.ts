@@ -2,17 +2,14 @@
 // the ones that crash, replaces them one by one on reload, and drains them on shutdown. It knows
 // nothing of HTTP frameworks: a worker is any module that calls runWorker() with a fetch handler.
 import { rmSync } from 'node:fs'
-import { dirname, join } from 'node:path'
 import process from 'node:process'
 import { type MemoryInfo, probe } from '@bento/native'
-import { environment } from '../env.ts'
 import { currentRuntime, type ExitStatus, type Runtime, type SharedPort } from '../runtime/index.ts'
 import { migrateReqHint } from '../runtime/port.ts'
-import { formatBytes } from '../units.ts'
 import { VARS } from '../vars.ts'
 import { type AdminServer, listenAdmin } from './admin.ts'
 import { type Channel, type IpcServer, listenIpc } from './ipc.ts'
-import { type OomCounter, oomCounter, oomReason, rssOf } from './memory.ts'
+import { type OomCounter, oomCounter, oomReason } from './memory.ts'
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from './options.ts'
 import {
   GRAPH_TOPIC_PREFIX,
@@ -21,7 +18,9 @@ import {
   type SupervisorStats,
   type WorkerMessage,
 } from './protocol.ts'
+import { MemoryRecycler } from './recycle.ts'
 import { killedFromOutside, type RestartTracker, restartTracker } from './restarts.ts'
+import { adminSocket, internalSocket, workerEnv } from './worker-env.ts'
 import { WorkerProcess } from './worker-process.ts'
 
 /** One worker process as `workers()` reports it: each index, plus processes still draining. */
@@ -106,31 +105,6 @@ interface Slot {
   standby: WorkerProcess | undefined
 }
 
-// Checks in a row above maxMemory before a worker is replaced: one high reading may be a burst.
-const OVER_CHECKS = 3
-
-// Variables the supervisor sets per worker: an inherited value (a supervisor started from a
-// worker) must not leak through.
-const OWN_VARS = new Set<string>([
-  VARS.ipc,
-  VARS.workerIndex,
-  VARS.workerCount,
-  VARS.workerId,
-  VARS.host,
-  VARS.port,
-  VARS.listenFd,
-  VARS.reusePort,
-  VARS.handoff,
-  VARS.drainTimeout,
-  VARS.listen,
-  VARS.adminListen,
-  VARS.internalToken,
-  VARS.socketDir,
-  VARS.standby,
-  // Never inherited: on Deno, the deployment process's role is what gives it --allow-all.
-  VARS.role,
-])
-
 /**
  * Starts the workers and returns at once; installs no signal handlers (see `runSupervisor`).
  * @example
@@ -203,11 +177,7 @@ class SupervisorImpl implements Supervisor {
   private boundPort: number | undefined
   private memory: MemoryInfo | undefined
   private oom: OomCounter | undefined
-  private memoryTimer: ReturnType<typeof setInterval> | undefined
-  /** Processes found above maxMemory right after they started: warned about once, not recycled. */
-  private readonly bornOver = new Set<WorkerProcess>()
-  /** Processes whose memory was checked at least once since they became ready. */
-  private readonly sampled = new WeakSet<WorkerProcess>()
+  private recycler: MemoryRecycler<Slot> | undefined
   private stopping = false
   private killed = false
   private finished = false
@@ -310,73 +280,20 @@ class SupervisorImpl implements Supervisor {
   }
 
   // The cgroup's OOM counter (to name the OOM killer when it SIGKILLs a worker), and with
-  // maxMemory a periodic look at every worker's resident memory.
+  // maxMemory the recycler's periodic look at every worker's resident memory.
   private watchMemory() {
     this.memory = probe({ gpu: false }).memory
     this.oom = oomCounter(this.memory)
     const max = this.o.maxMemory
     if (max === undefined) return
-    if (rssOf(process.pid) === undefined) {
-      this.log(
-        'warn',
-        `maxMemory (${formatBytes(max)}) is not enforced: it needs /proc/<pid>/status, which this system lacks (Linux only)`
-      )
-      return
-    }
-    this.memoryTimer = setInterval(() => this.checkMemory(max), this.o.memoryCheckInterval * 1000)
-  }
-
-  private checkMemory(max: number) {
-    if (this.stopping) return
-    for (const slot of this.slots) {
-      const worker = slot.current
-      // While its successor starts (seconds on a busy machine), the old worker is still current
-      // and still over the limit: counting on would queue a second recycle, of the successor.
-      if (worker?.state !== 'ready' || this.bornOver.has(worker) || slot.recycling) {
-        slot.over = 0
-        continue
-      }
-      const rss = rssOf(worker.pid)
-      const first = !this.sampled.has(worker)
-      this.sampled.add(worker)
-      if (rss === undefined || rss <= max) {
-        // Once per worker: what a fresh one needs, beside the limit it will be held to.
-        if (first && rss !== undefined) {
-          this.log(
-            'info',
-            `resident memory ${formatBytes(rss)} at its first check, under maxMemory (${formatBytes(max)})`,
-            slot.index
-          )
-        }
-        slot.over = 0
-        continue
-      }
-      // Over the limit at its first check after it became ready: a fresh worker needs this much,
-      // and a successor would too. Replacing it would only loop; say what to change, once.
-      if (first) {
-        this.bornOver.add(worker)
-        this.log(
-          'warn',
-          `uses ${formatBytes(rss)} right after start, above maxMemory (${formatBytes(max)}); it is not recycled: raise maxMemory above what a fresh worker needs`,
-          slot.index
-        )
-        continue
-      }
-      slot.over += 1
-      if (slot.over < OVER_CHECKS) continue
-      slot.over = 0
-      slot.recycling = true
-      const why = `resident memory ${formatBytes(rss)} stayed above maxMemory (${formatBytes(max)})`
-      this.replaceQueued(slot, why).then(
-        () => {
-          slot.recycling = false
-          this.count('recycles', 'memory')
-        },
-        () => {
-          slot.recycling = false
-        }
-      )
-    }
+    this.recycler = new MemoryRecycler(max, this.o.memoryCheckInterval, {
+      slots: this.slots,
+      stopping: () => this.stopping,
+      log: (level, msg, worker) => this.log(level, msg, worker),
+      replace: (slot, why) => this.replaceQueued(slot, why),
+      recycled: () => this.count('recycles', 'memory'),
+    })
+    this.recycler.start()
   }
 
   private count(kind: keyof SupervisorStats, reason: string) {
@@ -386,43 +303,6 @@ class SupervisorImpl implements Supervisor {
 
   stats(): SupervisorStats {
     return structuredClone(this.counters)
-  }
-
-  private workerEnv(slot: Slot, id: string): Record<string, string> {
-    const base = Object.fromEntries(
-      Object.entries(environment()).filter(([key]) => !OWN_VARS.has(key))
-    )
-    const own = {
-      [VARS.workerIndex]: String(slot.index),
-      [VARS.workerCount]: String(this.slots.length),
-      [VARS.workerId]: id,
-      [VARS.ipc]: this.ipc!.path,
-      [VARS.drainTimeout]: String(this.o.drainTimeout),
-    }
-    const internal = this.o.internal
-    if (internal !== undefined) {
-      const listen = internal.transport === 'unix' ? `unix:${this.socketPath(id)}` : 'tcp:127.0.0.1'
-      return { ...base, ...this.o.env, ...slot.env, ...own, [VARS.listen]: listen }
-    }
-    const shared = this.shared!
-    return {
-      ...base,
-      ...this.o.env,
-      ...slot.env,
-      ...own,
-      [VARS.host]: this.o.host,
-      [VARS.port]: String(shared.port),
-      ...(this.o.portSharing === 'reuseport' && { [VARS.reusePort]: '1' }),
-      ...(this.o.portSharing === 'shared-socket' && { [VARS.listenFd]: '3' }),
-      ...(this.o.portSharing === 'round-robin' && { [VARS.handoff]: '1' }),
-      ...(this.o.adminPort !== undefined && { [VARS.adminListen]: this.adminPath(id) }),
-    }
-  }
-
-  // One socket per process, not per index: during a reload the old and the new worker of an
-  // index both listen, and the old one's socket must not be taken from under its connections.
-  private socketPath(id: string): string {
-    return join(this.o.internal!.dir, `${id}.sock`)
   }
 
   // The slot's next worker: its standby when one waits (told to go), else a new process.
@@ -455,7 +335,14 @@ class SupervisorImpl implements Supervisor {
       id,
       entry: this.o.workerEntry,
       execArgv: this.o.execArgv,
-      env: { ...this.workerEnv(slot, id), ...(standby && { [VARS.standby]: '1' }) },
+      env: {
+        ...workerEnv(this.o, slot, id, {
+          count: this.slots.length,
+          ipc: this.ipc!.path,
+          port: this.shared?.port,
+        }),
+        ...(standby && { [VARS.standby]: '1' }),
+      },
       cwd: this.o.cwd,
       listenFd: this.shared?.fd,
       logger: this.o.logger,
@@ -470,8 +357,8 @@ class SupervisorImpl implements Supervisor {
       // A standby dropped before it was taken was never listed, and another may have its id.
       if (this.processes.get(id) !== worker) return
       this.processes.delete(id)
-      this.bornOver.delete(worker)
-      if (this.o.internal?.transport === 'unix') rmSync(this.socketPath(id), { force: true })
+      if (this.o.internal?.transport === 'unix')
+        rmSync(internalSocket(this.o.internal.dir, id), { force: true })
       this.exitedWorker(slot, worker, status)
     })
     return worker
@@ -757,7 +644,7 @@ class SupervisorImpl implements Supervisor {
   private async shutdown(code: number, error?: Error): Promise<SupervisorExit> {
     if (this.stopping) return this.exited
     this.stopping = true
-    clearInterval(this.memoryTimer)
+    this.recycler?.stop()
     for (const slot of this.slots) clearTimeout(slot.timer)
     const standbys = this.dropStandbys()
     const live = [...this.processes.values()]
@@ -801,11 +688,7 @@ class SupervisorImpl implements Supervisor {
     const ready = [...this.processes.values()].filter((w) => w.state === 'ready')
     if (ready.length === 0 || this.ipc === undefined) return undefined
     this.adminTurn = (this.adminTurn + 1) % ready.length
-    return this.adminPath(ready[this.adminTurn]!.id)
-  }
-
-  private adminPath(id: string): string {
-    return join(dirname(this.ipc!.path), `${id}.admin.sock`)
+    return adminSocket(this.ipc.path, ready[this.adminTurn]!.id)
   }
 
   private finish(code: number, error?: Error) {
