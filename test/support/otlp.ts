@@ -31,6 +31,8 @@ export interface ReceivedSpan {
 /** One metric data point's name, attributes and resource. */
 export interface ReceivedMetric {
   name: string
+  description: string
+  unit: string
   attributes: Record<string, string | number | boolean>
   resource: Record<string, string | number | boolean>
   /** Histogram count or sum value. */
@@ -125,6 +127,8 @@ export async function startReceiver(): Promise<Receiver> {
               for (const p of points) {
                 metrics.push({
                   name: m.name,
+                  description: m.description ?? '',
+                  unit: m.unit ?? '',
                   attributes: flat(p.attributes),
                   resource,
                   value: Number(p.count ?? p.asInt ?? p.asDouble ?? 0),

@@ -41,6 +41,7 @@ export { bearerTokens } from './service/secret.ts'
 export { markServed } from './serving/served.ts'
 export type { SupervisorStats } from './supervisor/protocol.ts'
 export { type AccessEntry, type AccessLog, accessLog } from './telemetry/access-log.ts'
+export { INSTRUMENTS, type Instrument } from './telemetry/instruments.ts'
 export {
   activeTelemetry,
   type Telemetry,

@@ -1,3 +1,4 @@
+import { INSTRUMENTS, type Instrument } from '@bento/core/adapter'
 import { describe, expect, it } from 'vitest'
 import {
   ApiMetrics,
@@ -63,6 +64,19 @@ describe('renderPrometheus', () => {
     expect(text).toContain(`http_server_request_duration_seconds_sum{${labels}} 0.2\n`)
     expect(text).not.toContain('worker=')
     expect(text.endsWith('\n')).toBe(true)
+  })
+
+  it("renders only the families core's INSTRUMENTS define, with their description and kind", () => {
+    const text = renderPrometheus([{ service: 's', workers: [worker(1, 0), worker(2, 1)] }])
+    const defined = new Map<string, Instrument>(
+      Object.values(INSTRUMENTS).map((i) => [i.prometheus, i])
+    )
+    const helps = [...text.matchAll(/^# HELP (\S+) (.*)$/gm)]
+    expect(helps.length).toBeGreaterThan(5)
+    for (const [, name, help] of helps) expect(defined.get(name!)?.description, name).toBe(help)
+    for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      expect(defined.get(name!)?.kind, name).toBe(type)
+    }
   })
 
   it('labels in-flight requests by worker only when several workers answered', () => {

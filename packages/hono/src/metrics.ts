@@ -5,14 +5,15 @@ import {
   type DependencySnapshot,
   Histogram,
   type HistogramData,
+  INSTRUMENTS,
+  type Instrument,
   LATENCY_BUCKETS,
   type SupervisorStats,
 } from '@bento/core/adapter'
 
 export { Histogram, type HistogramData, LATENCY_BUCKETS }
 
-/** Upper bounds of the batch size histogram. */
-export const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256] as const
+const BATCH_BUCKETS = INSTRUMENTS.batchSize.buckets
 
 /** One API's figures in one worker (or summed over workers). */
 export interface ApiSnapshot {
@@ -202,42 +203,38 @@ export function renderPrometheus(sections: ReadonlyArray<MetricsSection>): strin
   })
   const out: string[] = []
 
-  family(out, 'bento_requests_total', 'counter', 'API requests answered, by API and HTTP status.')
+  family(out, INSTRUMENTS.requests)
   for (const { base, apis } of parts) {
     for (const [api, m] of apis) {
       for (const [status, n] of Object.entries(m.requests)) {
-        out.push(sample('bento_requests_total', { ...base, api, status }, n))
+        out.push(sample(INSTRUMENTS.requests.prometheus, { ...base, api, status }, n))
       }
     }
   }
 
   // OpenTelemetry's HTTP server metrics, named as its Prometheus exporter names them.
-  family(
-    out,
-    'http_server_request_duration_seconds',
-    'histogram',
-    'Seconds from a request arriving to its response, by API and HTTP status.'
-  )
+  family(out, INSTRUMENTS.requestDuration)
   for (const { base, apis } of parts) {
     for (const [api, m] of apis) {
       const http = { http_request_method: m.method, http_route: m.route }
       for (const [status, data] of Object.entries(m.latency)) {
         const labels = { ...base, api, ...http, http_response_status_code: status }
-        histogram(out, 'http_server_request_duration_seconds', labels, LATENCY_BUCKETS, data)
+        histogram(out, INSTRUMENTS.requestDuration.prometheus, labels, LATENCY_BUCKETS, data)
       }
     }
   }
 
-  family(out, 'http_server_active_requests', 'gauge', 'Requests being handled or queued, by API.')
+  family(out, INSTRUMENTS.activeRequests)
   for (const { base, apis } of parts) {
     for (const [api, m] of apis) {
       const labels = { ...base, api, http_request_method: m.method, http_route: m.route }
-      out.push(sample('http_server_active_requests', labels, m.inFlight))
+      out.push(sample(INSTRUMENTS.activeRequests.prometheus, labels, m.inFlight))
     }
   }
 
-  family(out, 'bento_queue_depth', 'gauge', 'Requests waiting for a concurrency permit.')
-  for (const { base, total } of parts) out.push(sample('bento_queue_depth', base, total.queue))
+  family(out, INSTRUMENTS.queueDepth)
+  for (const { base, total } of parts)
+    out.push(sample(INSTRUMENTS.queueDepth.prometheus, base, total.queue))
 
   const batched = parts.flatMap(({ base, apis }) =>
     apis
@@ -245,69 +242,54 @@ export function renderPrometheus(sections: ReadonlyArray<MetricsSection>): strin
       .map(([api, m]) => ({ labels: { ...base, api }, m }))
   )
   if (batched.length > 0) {
-    family(out, 'bento_batch_size', 'histogram', 'Inputs per call of a batchable API handler.')
+    family(out, INSTRUMENTS.batchSize)
     for (const { labels, m } of batched) {
-      histogram(out, 'bento_batch_size', labels, BATCH_BUCKETS, m.batch!)
+      histogram(out, INSTRUMENTS.batchSize.prometheus, labels, BATCH_BUCKETS, m.batch!)
     }
-    family(
-      out,
-      'bento_batch_queue_seconds',
-      'histogram',
-      'Seconds a request of a batchable API waited before its batch was sent.'
-    )
+    family(out, INSTRUMENTS.batchQueue)
     for (const { labels, m } of batched) {
       const wait = m.batchWait ?? {
         counts: new Array(LATENCY_BUCKETS.length + 1).fill(0),
         sum: 0,
         count: 0,
       }
-      histogram(out, 'bento_batch_queue_seconds', labels, LATENCY_BUCKETS, wait)
+      histogram(out, INSTRUMENTS.batchQueue.prometheus, labels, LATENCY_BUCKETS, wait)
     }
   }
 
-  family(out, 'bento_workers', 'gauge', 'Workers that answered this scrape.')
-  for (const { base, own } of parts) out.push(sample('bento_workers', base, own.length))
+  family(out, INSTRUMENTS.workers)
+  for (const { base, own } of parts)
+    out.push(sample(INSTRUMENTS.workers.prometheus, base, own.length))
 
   const supervised = parts.filter((p) => p.supervisor !== undefined)
   if (supervised.length > 0) {
-    family(
-      out,
-      'bento_worker_restarts_total',
-      'counter',
-      'Workers restarted after exiting unasked, by cause: oom (the kernel OOM killer) or crash.'
-    )
+    family(out, INSTRUMENTS.restarts)
     for (const { base, supervisor } of supervised) {
       for (const [reason, n] of Object.entries(supervisor!.restarts)) {
-        out.push(sample('bento_worker_restarts_total', { ...base, reason }, n))
+        out.push(sample(INSTRUMENTS.restarts.prometheus, { ...base, reason }, n))
       }
     }
-    family(
-      out,
-      'bento_worker_recycles_total',
-      'counter',
-      'Workers replaced on purpose by a fresh one, by cause: memory (over maxMemory).'
-    )
+    family(out, INSTRUMENTS.recycles)
     for (const { base, supervisor } of supervised) {
       for (const [reason, n] of Object.entries(supervisor!.recycles)) {
-        out.push(sample('bento_worker_recycles_total', { ...base, reason }, n))
+        out.push(sample(INSTRUMENTS.recycles.prometheus, { ...base, reason }, n))
       }
     }
   }
 
   const spread = parts.filter((p) => p.own.length > 1)
   if (spread.length > 0) {
-    family(
-      out,
-      'bento_worker_requests_in_flight',
-      'gauge',
-      'Requests being handled or queued, by worker (to spot an uneven load).'
-    )
+    family(out, INSTRUMENTS.workerInFlight)
     for (const { base, own } of spread) {
       for (const w of own) {
         const apis = Object.values(w.services[base.service]!.apis)
         const inFlight = apis.reduce((n, m) => n + m.inFlight, 0)
         out.push(
-          sample('bento_worker_requests_in_flight', { ...base, worker: String(w.worker) }, inFlight)
+          sample(
+            INSTRUMENTS.workerInFlight.prometheus,
+            { ...base, worker: String(w.worker) },
+            inFlight
+          )
         )
       }
     }
@@ -344,39 +326,24 @@ function dependencyCalls(out: string[], rows: DependencySnapshot[]): void {
     dependency: row.dependency,
     api: row.api,
   })
-  family(
-    out,
-    'bento_dependency_calls_total',
-    'counter',
-    "Calls to other services, by outcome: the callee's HTTP status, error (no answer) or timeout."
-  )
+  family(out, INSTRUMENTS.dependencyCalls)
   for (const row of rows) {
     for (const [outcome, n] of Object.entries(row.calls)) {
-      out.push(sample('bento_dependency_calls_total', { ...labels(row), outcome }, n))
+      out.push(sample(INSTRUMENTS.dependencyCalls.prometheus, { ...labels(row), outcome }, n))
     }
   }
-  family(
-    out,
-    'bento_dependency_errors_total',
-    'counter',
-    'Calls to other services that failed: no answer, a timeout, or a 4xx/5xx status.'
-  )
+  family(out, INSTRUMENTS.dependencyErrors)
   for (const row of rows) {
     const failed = Object.entries(row.calls)
       .filter(([outcome]) => !/^[123]\d\d$/.test(outcome))
       .reduce((n, [, count]) => n + count, 0)
-    out.push(sample('bento_dependency_errors_total', labels(row), failed))
+    out.push(sample(INSTRUMENTS.dependencyErrors.prometheus, labels(row), failed))
   }
-  family(
-    out,
-    'bento_dependency_call_duration_seconds',
-    'histogram',
-    "Seconds from a call to another service to its answer's status."
-  )
+  family(out, INSTRUMENTS.dependencyDuration)
   for (const row of rows) {
     histogram(
       out,
-      'bento_dependency_call_duration_seconds',
+      INSTRUMENTS.dependencyDuration.prometheus,
       labels(row),
       LATENCY_BUCKETS,
       row.latency
@@ -387,7 +354,10 @@ function dependencyCalls(out: string[], rows: DependencySnapshot[]): void {
 /** The Content-Type of the text exposition format. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
-function family(out: string[], name: string, type: string, help: string): void {
+function family(
+  out: string[],
+  { prometheus: name, kind: type, description: help }: Instrument
+): void {
   out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
 }
 

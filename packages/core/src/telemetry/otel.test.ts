@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startReceiver } from '../../../../test/support/otlp.ts'
 import { normalizeTracing } from '../service/tracing.ts'
 import { telemetryConfig } from './config.ts'
+import { INSTRUMENTS } from './instruments.ts'
 import { startOtel } from './otel.ts'
 import type { Telemetry } from './telemetry.ts'
 
@@ -104,5 +105,16 @@ describe('startOtel', () => {
     expect(durations.map((m) => m.attributes['http.response.status_code']).sort()).toEqual([
       200, 404,
     ])
+    // Named, described and measured as the one definition that /metrics renders too.
+    const { requestDuration, activeRequests } = INSTRUMENTS
+    expect(durations[0]).toMatchObject({
+      description: requestDuration.description,
+      unit: requestDuration.unit,
+    })
+    const active = otlp.metrics.find((m) => m.name === activeRequests.otel)
+    expect(active).toMatchObject({
+      description: activeRequests.description,
+      unit: activeRequests.unit,
+    })
   })
 })

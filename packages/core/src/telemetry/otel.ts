@@ -7,8 +7,8 @@ import type * as Api from '@opentelemetry/api'
 import type * as MetricsSdk from '@opentelemetry/sdk-metrics'
 import type * as TraceSdk from '@opentelemetry/sdk-trace'
 import { BentoConfigError } from '../errors.ts'
-import { LATENCY_BUCKETS } from '../histogram.ts'
 import type { TelemetryConfig } from './config.ts'
+import { INSTRUMENTS } from './instruments.ts'
 import type * as Sdk from './otel-sdk.ts'
 import type { Telemetry, TracedApi, TracedCall, TracedRequest } from './telemetry.ts'
 import { childTraceparent, parseTraceparent, traceOf } from './trace.ts'
@@ -140,25 +140,14 @@ class OtelTelemetry implements Telemetry {
     const meter =
       meters?.getMeter('@bento/core') ??
       (denoServes ? api.metrics.getMeter('@bento/core') : undefined)
-    const seconds = { unit: 's', advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS] } }
     this.instruments = meter && {
-      duration: meter.createHistogram('http.server.request.duration', {
-        description: 'Duration of HTTP server requests.',
-        ...seconds,
+      duration: meter.createHistogram(...histogramOf(INSTRUMENTS.requestDuration)),
+      active: meter.createUpDownCounter(INSTRUMENTS.activeRequests.otel, {
+        description: INSTRUMENTS.activeRequests.description,
+        unit: INSTRUMENTS.activeRequests.unit,
       }),
-      active: meter.createUpDownCounter('http.server.active_requests', {
-        description: 'Number of active HTTP server requests.',
-        unit: '{request}',
-      }),
-      batch: meter.createHistogram('bento.batch.size', {
-        description: 'Inputs per call of a batchable API handler.',
-        unit: '{input}',
-        advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 32, 64, 128, 256] },
-      }),
-      calls: meter.createHistogram('http.client.request.duration', {
-        description: 'Duration of calls to other services.',
-        ...seconds,
-      }),
+      batch: meter.createHistogram(...histogramOf(INSTRUMENTS.batchSize)),
+      calls: meter.createHistogram(...histogramOf(INSTRUMENTS.dependencyDuration)),
     }
   }
 
@@ -421,4 +410,18 @@ function pathOf(url: string): string {
   if (start === -1) return '/'
   const end = url.indexOf('?', start)
   return end === -1 ? url.slice(start) : url.slice(start, end)
+}
+
+// An OpenTelemetry histogram's name and options, from bento's definition of it.
+function histogramOf(instrument: {
+  otel: string
+  description: string
+  unit: string
+  buckets: readonly number[]
+}): [
+  string,
+  { description: string; unit: string; advice: { explicitBucketBoundaries: number[] } },
+] {
+  const { otel, description, unit, buckets } = instrument
+  return [otel, { description, unit, advice: { explicitBucketBoundaries: [...buckets] } }]
 }
