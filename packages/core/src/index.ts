@@ -6,7 +6,7 @@ export { CallError, isCallError } from './client/errors.ts'
 export { BentoConfigError, HttpError } from './errors.ts'
 export { api } from './service/apis.ts'
 export { DEFAULTS } from './service/defaults.ts'
-export { type DependsOptions, depends, isDependency } from './service/depends.ts'
+export { type DependsOptions, depends } from './service/depends.ts'
 export type { Autoscaling, Deploy, ResolvedDeploy } from './service/deploy.ts'
 export type { StandardSchemaV1 } from './service/schema.ts'
 export { type EnvSecret, env, type Secret } from './service/secret.ts'
@@ -44,6 +44,5 @@ export type {
   UntypedDepends,
   WorkerInfo,
 } from './service/types.ts'
-export { isService } from './service/types.ts'
 export type { SupervisorStats } from './supervisor/protocol.ts'
 export { serverContext, type WorkerStatus } from './worker/context.ts'

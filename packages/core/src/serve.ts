@@ -1,16 +1,7 @@
-// @bento/core/serve: serving and planning, for the CLI and other tools. `serve()` takes the entry
+// @bento/core/serve: serving and planning, for the CLI and other tools (GPU allocation itself is
+// plan()'s and planGraph()'s, not a separate API). `serve()` takes the entry
 // the user wrote and runs it: described, planned with the worker-count strategy, supervised.
 export { environment } from './env.ts'
-export {
-  allocateGpus,
-  type GpuAllocation,
-  type GpuDevice,
-  type GpuLedger,
-  type GpuPool,
-  type GpuSlots,
-  gpuPool,
-  gpuSlots,
-} from './plan/gpu.ts'
 export {
   type Plannable,
   type PlanOptions,
@@ -18,7 +9,6 @@ export {
   type WorkerAssignment,
   type WorkerPlan,
 } from './plan/plan.ts'
-export { THREAD_ENVS, threadEnv } from './plan/threads.ts'
 export { type RuntimeName, runtimeName } from './runtime/detect.ts'
 export { inheritedExecArgv } from './runtime/index.ts'
 export {
@@ -32,7 +22,6 @@ export {
   type GraphLayout,
   type LayoutOptions,
   layoutGraph,
-  localDependencies,
   operatorAddresses,
 } from './serving/layout.ts'
 export {
@@ -40,7 +29,6 @@ export {
   type PoolPlan,
   type PoolSettings,
   planGraph,
-  planPool,
 } from './serving/pool.ts'
 export { serve } from './serving/serve.ts'
 export type { ServedPool, ServeOptions, Serving } from './serving/types.ts'

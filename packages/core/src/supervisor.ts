@@ -2,7 +2,7 @@
 // restarts, reloads, drains. What `serve()` (in @bento/core/serve) is built on; use it directly to
 // supervise workers of your own.
 
-export type { FetchHandler, PortSharing } from './runtime/types.ts'
+export type { PortSharing } from './runtime/types.ts'
 export { createLogger, type LogFormat, type Logger, type LogLevel } from './supervisor/logger.ts'
 export type {
   ResolvedOptions,
