@@ -208,7 +208,7 @@ function apiHandler(plan: ApiPlan, own: WeakSet<Request>) {
   return async (c: Context): Promise<Response> => {
     if (api.method !== 'GET' && bodyInPacket(c)) await undefined
     const ran = await runApi(plan, new HttpIncoming(c, api.method))
-    const { requestId } = ran.call
+    const { requestId } = ran.inFlight
     const traceId = ran.traced?.traceId
     let answer: Answer
     if (ran.kind === 'output') {
@@ -222,7 +222,7 @@ function apiHandler(plan: ApiPlan, own: WeakSet<Request>) {
     } else if (ran.kind === 'stream') answer = { response: await stream(c, ran, plan) }
     else answer = { response: jsonResponse(c, ran.body, ran.status, ran.headers) }
     const { response } = answer
-    if (traceId !== undefined && !answer.traced) response.headers.set('x-trace-id', traceId)
+    if (traceId !== undefined && !answer.tracedHeader) response.headers.set('x-trace-id', traceId)
     let bytes = answer.bytes
     if (bytes === undefined && accessLog() !== undefined) {
       const length = response.headers.get('content-length')
@@ -267,13 +267,13 @@ async function stream(
   ran: Extract<Ran, { kind: 'stream' }>,
   plan: ApiPlan
 ): Promise<Response> {
-  const { iterator, first, call } = ran
-  const { requestId } = call
+  const { iterator, first, inFlight } = ran
+  const { requestId } = inFlight
   if (c.req.raw.method === 'HEAD') {
     // Hono answers HEAD with the GET handler's headers and drops the body unread, which would
     // leave the handler suspended (and its permit taken) for good: close it now.
     await closeIterator(iterator)
-    call.finish()
+    inFlight.finish()
     const mode =
       plan.api.stream === 'sse' ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8'
     return c.body(null, 200, { 'content-type': mode, 'x-request-id': requestId })
@@ -291,7 +291,7 @@ interface Answer {
   /** The body's size, when known without reading the headers. */
   bytes?: number
   /** True when it carries `x-trace-id` already. */
-  traced?: boolean
+  tracedHeader?: boolean
 }
 
 function respond(
@@ -332,7 +332,7 @@ function respond(
     }
     if (bytes !== undefined) headers['content-length'] = String(bytes)
     if (traceId !== undefined) headers['x-trace-id'] = traceId
-    return { response: new Response(text, { headers }), bytes, traced: true }
+    return { response: new Response(text, { headers }), bytes, tracedHeader: true }
   }
   if (own) {
     // Elsewhere the runtime's own Response: Deno copies init headers other than a lone
@@ -342,7 +342,7 @@ function respond(
     const response = new Response(text, { headers: { 'content-type': 'application/json' } })
     response.headers.set('x-request-id', requestId)
     if (traceId !== undefined) response.headers.set('x-trace-id', traceId)
-    return { response, bytes, traced: true }
+    return { response, bytes, tracedHeader: true }
   }
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (bytes !== undefined) headers['content-length'] = String(bytes)

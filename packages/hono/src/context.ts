@@ -1,4 +1,4 @@
-// What one request carries through the adapter: the `ctx` its handler gets, and the `Call` behind
+// What one request carries through the adapter: the `ctx` its handler gets, and the `InFlight` behind
 // it (deadline, abort switch, and claim on the API's concurrency permit and in-flight count). Two
 // objects per request and no closures on the fast path: on a quick handler these allocations are a
 // visible part of what the adapter adds to a hand-written route.
@@ -14,10 +14,10 @@ import type { ServiceState } from './state.ts'
  * on first read (most handlers never look at it, and an AbortController per request is measurable),
  * aborted when the client goes away (the request's own signal) or the request times out.
  * @example
- * const call = new Call(requestId, c.req.raw, state, metrics)
- * call.takePermit(); ...; call.finish()
+ * const inFlight = new InFlight(requestId, c.req.raw, state, metrics)
+ * inFlight.takePermit(); ...; inFlight.finish()
  */
-export class Call {
+export class InFlight {
   /** When the request arrived (`performance.now()`). */
   readonly arrived = performance.now()
   /** Set once the handler runs: from then on the handler's settling calls `finish`, not the request. */
@@ -101,9 +101,9 @@ export class Call {
 }
 
 /**
- * A handler's `ctx`: the worker, the request, and its call's signal.
+ * A handler's `ctx`: the worker, the request, and its signal.
  * @example
- * const ctx = new HandlerContext(lifecycle.worker, state, request, call, service)
+ * const ctx = new HandlerContext(lifecycle.worker, state, request, inFlight, service)
  */
 export class HandlerContext implements ApiContext {
   readonly workerIndex: number
@@ -111,7 +111,7 @@ export class HandlerContext implements ApiContext {
   readonly gpus: string[]
   readonly threads: number
   readonly requestId: string
-  readonly #call: Call
+  readonly #inFlight: InFlight
   readonly #service: Service
   readonly #request: { readonly headers: Headers }
   #depends: Clients<unknown> | undefined
@@ -121,7 +121,7 @@ export class HandlerContext implements ApiContext {
     readonly state: unknown,
     /** What carries the request: its headers are read only if the handler asks. */
     request: { readonly headers: Headers },
-    call: Call,
+    inFlight: InFlight,
     service: Service
   ) {
     this.#request = request
@@ -129,13 +129,13 @@ export class HandlerContext implements ApiContext {
     this.workerCount = worker.workerCount
     this.gpus = worker.gpus
     this.threads = worker.threads
-    this.requestId = call.requestId
-    this.#call = call
+    this.requestId = inFlight.requestId
+    this.#inFlight = inFlight
     this.#service = service
   }
 
   get signal(): AbortSignal {
-    return this.#call.signal
+    return this.#inFlight.signal
   }
 
   get headers(): Headers {
@@ -144,22 +144,22 @@ export class HandlerContext implements ApiContext {
 
   /** Milliseconds left before this request times out (a batch's calls last as long as its longest). */
   remainingMs(): number {
-    return this.#call.left()
+    return this.#inFlight.left()
   }
 
   /** The request's spans, when tracing is on. */
   get traced(): TracedRequest | undefined {
-    return this.#call.traced
+    return this.#inFlight.traced
   }
 
   /** The clients of the services this one depends on, made on first use. */
   get depends(): Clients<unknown> {
     this.#depends ??= dependsFor(this.#service, {
-      signal: this.#call.signal,
-      remainingMs: () => this.#call.left(),
+      signal: this.#inFlight.signal,
+      remainingMs: () => this.#inFlight.left(),
       requestId: this.requestId,
       headers: this.headers,
-      traced: this.#call.traced,
+      traced: this.#inFlight.traced,
     }) as Clients<unknown>
     return this.#depends
   }

@@ -116,7 +116,7 @@ async function outcomeOf(ran: Ran, plan: ApiPlan): Promise<LocalOutcome> {
     return { status: 200, type: 'application/json', body: JSON.stringify(output ?? null) }
   } catch (error) {
     // An output that can't be sent (a cycle, a BigInt): the handler's bug, said as a 500.
-    const { status, body } = describeError(error, ran.call.requestId, plan.how)
+    const { status, body } = describeError(error, ran.inFlight.requestId, plan.how)
     return { status, type: 'application/json', body: JSON.stringify(body) }
   }
 }

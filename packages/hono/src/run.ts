@@ -12,7 +12,7 @@ import {
   validate,
 } from '@bento/core/adapter'
 import { traceIdOf } from './access.ts'
-import { Call, HandlerContext } from './context.ts'
+import { HandlerContext, InFlight } from './context.ts'
 import type { Dispatch } from './dispatch.ts'
 import {
   describeError,
@@ -63,12 +63,12 @@ export interface Incoming {
 
 /** What a call came to: an output, a stream whose first chunk is in, or a described failure. */
 export type Ran =
-  | { kind: 'output'; output: unknown; call: Call; traced: TracedRequest | undefined }
+  | { kind: 'output'; output: unknown; inFlight: InFlight; traced: TracedRequest | undefined }
   | {
       kind: 'stream'
       iterator: AsyncIterator<unknown>
       first: IteratorResult<unknown>
-      call: Call
+      inFlight: InFlight
       traced: TracedRequest | undefined
     }
   | {
@@ -77,7 +77,7 @@ export type Ran =
       body: ErrorBody
       headers: Record<string, string>
       failure: unknown
-      call: Call
+      inFlight: InFlight
       traced: TracedRequest | undefined
     }
 
@@ -91,7 +91,7 @@ export async function runApi(plan: ApiPlan, incoming: Incoming): Promise<Ran> {
   const { lifecycle, limiter } = state
   const requestId = incoming.requestId
   const traced = activeTelemetry()?.request(incoming.source, plan.traced, incoming.local)
-  const call = new Call(
+  const inFlight = new InFlight(
     requestId,
     incoming,
     state,
@@ -109,7 +109,7 @@ export async function runApi(plan: ApiPlan, incoming: Incoming): Promise<Ran> {
       // A body still arriving is bounded by the request's timeout: a client trickling it in
       // gets 408 rather than holding the worker for as long as it likes.
       if (input instanceof Promise) {
-        input = await withTimeout(input, call.left(), () => {}, call.timeout, bodyTimedOut)
+        input = await withTimeout(input, inFlight.left(), () => {}, inFlight.timeout, bodyTimedOut)
       }
     } catch (error) {
       throw inputError(error, incoming)
@@ -122,17 +122,23 @@ export async function runApi(plan: ApiPlan, incoming: Incoming): Promise<Ran> {
       input = result.value
     }
     const serviceState = lifecycle.started ? lifecycle.state : await lifecycle.start()
-    const ctx = new HandlerContext(lifecycle.worker, serviceState, incoming, call, state.service)
+    const ctx = new HandlerContext(
+      lifecycle.worker,
+      serviceState,
+      incoming,
+      inFlight,
+      state.service
+    )
 
     if (limiter !== undefined) {
       if (!limiter.tryAcquire()) {
-        await acquire(limiter, call.left(), incoming.signal, call.timeout)
+        await acquire(limiter, inFlight.left(), incoming.signal, inFlight.timeout)
       }
-      call.takePermit()
+      inFlight.takePermit()
     }
 
     // From here the handler's settling frees the call, not this request's answer.
-    call.handedOver = true
+    inFlight.handedOver = true
     let output: unknown
     try {
       output =
@@ -143,29 +149,29 @@ export async function runApi(plan: ApiPlan, incoming: Incoming): Promise<Ran> {
               plan.dispatch(input, ctx, api.batchable === true ? traced : undefined)
             )
     } catch (error) {
-      call.finish()
+      inFlight.finish()
       throw error
     }
     if (output instanceof Promise) {
       let timedOut = false
       output.then((value) => {
-        if (!isAsyncIterable(value)) call.finish()
+        if (!isAsyncIterable(value)) inFlight.finish()
         // A stream nobody will read: close it so its `finally` runs, then free the permit.
-        else if (timedOut) closeIterator(value[Symbol.asyncIterator]()).then(call.finisher)
-      }, call.finisher)
-      output = await deadline(output, call, () => {
+        else if (timedOut) closeIterator(value[Symbol.asyncIterator]()).then(inFlight.finisher)
+      }, inFlight.finisher)
+      output = await deadline(output, inFlight, () => {
         timedOut = true
       })
     } else if (!isAsyncIterable(output)) {
-      call.finish()
+      inFlight.finish()
     }
-    if (isAsyncIterable(output)) return await firstChunk(output, call, traced)
+    if (isAsyncIterable(output)) return await firstChunk(output, inFlight, traced)
     if (plan.checkOutput !== undefined) output = await plan.checkOutput(output)
-    return { kind: 'output', output, call, traced }
+    return { kind: 'output', output, inFlight, traced }
   } catch (error) {
-    if (!call.handedOver) call.finish()
+    if (!inFlight.handedOver) inFlight.finish()
     const { status, body, headers } = describeError(unlessGone(error, incoming), requestId, how)
-    return { kind: 'error', status, body, headers, failure: error, call, traced }
+    return { kind: 'error', status, body, headers, failure: error, inFlight, traced }
   }
 }
 
@@ -173,17 +179,17 @@ export async function runApi(plan: ApiPlan, incoming: Incoming): Promise<Ran> {
 // HttpError, say) still gets its own status instead of an error event in a 200 stream.
 async function firstChunk(
   iterable: AsyncIterable<unknown>,
-  call: Call,
+  inFlight: InFlight,
   traced: TracedRequest | undefined
 ): Promise<Ran> {
   const iterator = iterable[Symbol.asyncIterator]()
   let timedOut = false
   const pending = iterator.next()
   try {
-    const first = await deadline(pending, call, () => {
+    const first = await deadline(pending, inFlight, () => {
       timedOut = true
     })
-    return { kind: 'stream', iterator, first, call, traced }
+    return { kind: 'stream', iterator, first, inFlight, traced }
   } catch (error) {
     if (timedOut) {
       pending
@@ -191,8 +197,8 @@ async function firstChunk(
           () => closeIterator(iterator),
           () => {}
         )
-        .then(call.finisher)
-    } else call.finish()
+        .then(inFlight.finisher)
+    } else inFlight.finish()
     throw error
   }
 }
@@ -208,7 +214,7 @@ export function settle(
   status: number,
   line: { method: string; bytes: number | undefined; source: Pick<Request, 'headers'> }
 ): void {
-  const seconds = (performance.now() - ran.call.arrived) / 1000
+  const seconds = (performance.now() - ran.inFlight.arrived) / 1000
   plan.metrics.done(status, seconds)
   ran.traced?.end(status, ran.kind === 'error' ? ran.failure : undefined)
   const log = accessLog()
@@ -219,7 +225,7 @@ export function settle(
     status,
     durationMs: seconds * 1000,
     bytes: line.bytes,
-    requestId: ran.call.requestId,
+    requestId: ran.inFlight.requestId,
     traceId: ran.traced?.traceId ?? traceIdOf(line.source),
   })
 }
@@ -233,15 +239,17 @@ function unlessGone(error: unknown, request: { readonly signal: AbortSignal }): 
 }
 
 /** `work`, or a `504` once the request's time is up, aborting the handler's signal. */
-function deadline<T>(work: Promise<T>, call: Call, onTimeout: () => void): Promise<T> {
+function deadline<T>(work: Promise<T>, inFlight: InFlight, onTimeout: () => void): Promise<T> {
   return withTimeout(
     work,
-    call.left(),
+    inFlight.left(),
     () => {
       onTimeout()
-      call.abort(new DOMException(`the request timed out after ${call.timeout} s`, 'TimeoutError'))
+      inFlight.abort(
+        new DOMException(`the request timed out after ${inFlight.timeout} s`, 'TimeoutError')
+      )
     },
-    call.timeout
+    inFlight.timeout
   )
 }
 
@@ -278,12 +286,12 @@ export function streamSource(
   ran: Extract<Ran, { kind: 'stream' }>,
   plan: ApiPlan
 ): ReturnType<typeof chunkSource> {
-  const { iterator, first, call } = ran
+  const { iterator, first, inFlight } = ran
   return chunkSource(iterator, first, {
     mode: plan.api.stream === 'sse' ? 'sse' : 'text',
     check: plan.checkOutput,
-    errorEvent: (error) => describeError(error, call.requestId, plan.how).body,
-    abort: (reason) => call.abort(reason),
-    end: call.finisher,
+    errorEvent: (error) => describeError(error, inFlight.requestId, plan.how).body,
+    abort: (reason) => inFlight.abort(reason),
+    end: inFlight.finisher,
   })
 }

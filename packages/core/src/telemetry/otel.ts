@@ -72,7 +72,7 @@ export async function startOtel(
   const { api } = sdk
   api.diag.setLogger(onceLogger(log), api.DiagLogLevel.WARN)
   if (config.protocolNote !== undefined) log(`telemetry: ${config.protocolNote}`)
-  if (config.deno) return new OtelTelemetry(api, config, undefined, undefined, true, true)
+  if (config.deno) return new OtelTelemetry(api, config, { denoServes: true, tracing: true })
 
   const resource = sdk.resourceFromAttributes(config.resource)
   api.context.setGlobalContextManager(new sdk.AsyncLocalStorageContextManager().enable())
@@ -112,7 +112,12 @@ export async function startOtel(
   const shutdown = async () => {
     await Promise.all([traces?.shutdown(), meters?.shutdown()])
   }
-  return new OtelTelemetry(api, config, meters, shutdown, false, traces !== undefined)
+  return new OtelTelemetry(api, config, {
+    meters,
+    close: shutdown,
+    denoServes: false,
+    tracing: traces !== undefined,
+  })
 }
 
 interface Instruments {
@@ -126,20 +131,30 @@ class OtelTelemetry implements Telemetry {
   readonly tracer: Api.Tracer
   readonly instruments: Instruments | undefined
 
+  private readonly close: (() => Promise<void>) | undefined
+  /** Deno's server span is the request's: bento names it and works under it. */
+  private readonly denoServes: boolean
+  /** False when only metrics are exported: requests still carry a trace id, unrecorded. */
+  private readonly tracing: boolean
+
   constructor(
     readonly api: typeof Sdk.api,
     readonly config: TelemetryConfig,
-    meters: Api.MeterProvider | undefined,
-    private readonly close: (() => Promise<void>) | undefined,
-    /** Deno's server span is the request's: bento names it and works under it. */
-    readonly denoServes: boolean,
-    /** False when only metrics are exported: requests still carry a trace id, unrecorded. */
-    readonly tracing: boolean
+    how: {
+      meters?: Api.MeterProvider
+      close?: () => Promise<void>
+      denoServes: boolean
+      tracing: boolean
+    }
   ) {
+    const { meters } = how
+    this.close = how.close
+    this.denoServes = how.denoServes
+    this.tracing = how.tracing
     this.tracer = api.trace.getTracer('@bento/core')
     const meter =
       meters?.getMeter('@bento/core') ??
-      (denoServes ? api.metrics.getMeter('@bento/core') : undefined)
+      (how.denoServes ? api.metrics.getMeter('@bento/core') : undefined)
     this.instruments = meter && {
       duration: meter.createHistogram(...histogramOf(INSTRUMENTS.requestDuration)),
       active: meter.createUpDownCounter(INSTRUMENTS.activeRequests.otel, {
