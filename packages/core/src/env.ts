@@ -7,8 +7,6 @@ interface DenoEnv {
 
 /**
  * Reads an environment variable; `undefined` when unset, empty, or the runtime has no environment.
- * @example
- * const index = readEnv('BENTO_WORKER_INDEX')
  */
 export function readEnv(name: string): string | undefined {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: DenoEnv }

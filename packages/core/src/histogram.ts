@@ -29,8 +29,6 @@ export class Histogram {
 
   /**
    * Records one value.
-   * @example
-   * latency.observe(0.012)
    */
   observe(value: number): void {
     const { bounds } = this
@@ -43,8 +41,6 @@ export class Histogram {
 
   /**
    * A JSON copy.
-   * @example
-   * const copy = latency.data()
    */
   data(): HistogramData {
     return { counts: [...this.counts], sum: this.sum, count: this.count }

@@ -63,8 +63,6 @@ export class CostModel {
 
   /**
    * Records that a batch of `n` took `ms`, finishing at `at` (the clock's ms), and refits.
-   * @example
-   * model.observe(8, 12.5, performance.now())
    */
   observe(n: number, ms: number, at: number): void {
     this.seen += 1
@@ -77,8 +75,6 @@ export class CostModel {
 
   /**
    * Drops samples older than `maxAgeMs` at time `now`.
-   * @example
-   * model.forget(performance.now())
    */
   forget(now: number): void {
     const oldest = now - this.options.maxAgeMs
@@ -91,8 +87,6 @@ export class CostModel {
 
   /**
    * The typical cost of a batch of `n` in ms (0 before any batch was fitted).
-   * @example
-   * const ms = model.estimate(16)
    */
   estimate(n: number): number {
     return Math.max(0, this.typical.intercept + this.typical.slope * n)

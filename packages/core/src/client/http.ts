@@ -9,8 +9,6 @@ export const TIMEOUT_HEADER = 'bento-timeout'
 
 /**
  * The HTTP request that carries `call`: a GET's input in the query, any other's as a JSON body.
- * @example
- * const { method, path, headers, body } = httpRequestOf(call)
  */
 export function httpRequestOf(call: CallRequest): OutgoingCall {
   const { method, route } = call.api

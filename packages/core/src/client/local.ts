@@ -73,8 +73,6 @@ export function registerLocalApis(service: string, apis: ReadonlyMap<string, Loc
 
 /**
  * The local APIs of `service` in this process, if its adapter registered them.
- * @example
- * const embed = localApisOf('embedder')?.get('embed')
  */
 export function localApisOf(service: string): ReadonlyMap<string, LocalApi> | undefined {
   return table().get(service)
@@ -85,8 +83,6 @@ const encoder = new TextEncoder()
 /**
  * An outcome as the answer a call returns: a body decoded by its type, a stream's chunks pulled
  * as they are read.
- * @example
- * const answer = outcomeAnswer(await api(call))
  */
 export function outcomeAnswer(outcome: LocalOutcome): Answer {
   if (outcome.stream === undefined) {
@@ -128,8 +124,6 @@ export function outcomeAnswer(outcome: LocalOutcome): Answer {
 
 /**
  * A call as the callee's side receives it, for a call made in this process.
- * @example
- * const outcome = await api(localCallOf(call))
  */
 export function localCallOf(call: CallRequest): LocalCall {
   const local: LocalCall = {

@@ -89,8 +89,6 @@ function fromEnv(): NonNullable<Registry['env']> {
 
 /**
  * Where the ready workers of `service` are (the supervisor says so as they change).
- * @example
- * setPeers('embedder', ['unix:/tmp/bento-a1/embedder/1.1.sock'])
  */
 export function setPeers(service: string, endpoints: readonly string[]): void {
   poolOf(service).update(endpoints)
@@ -99,8 +97,6 @@ export function setPeers(service: string, endpoints: readonly string[]): void {
 /**
  * Resolves once every dependency served on this machine ($BENTO_PEERS) has a ready worker: a
  * worker of a graph says it is ready only then, though every tier starts at once.
- * @example
- * await peersReachable()
  */
 export function peersReachable(): Promise<void> {
   return Promise.all([...fromEnv().peers].map((name) => poolOf(name).reachable())).then(() => {})
@@ -108,8 +104,6 @@ export function peersReachable(): Promise<void> {
 
 /**
  * How this runtime reaches a Unix socket; set by the worker runtime.
- * @example
- * setUnixFetch((path, call) => runtime.fetchUnix(path, call))
  */
 export function setUnixFetch(fetch: UnixFetch): void {
   registry().unixFetch = fetch
@@ -117,8 +111,6 @@ export function setUnixFetch(fetch: UnixFetch): void {
 
 /**
  * How this runtime sends a call over a worker's framed socket; set by the worker runtime.
- * @example
- * setFrameSend((path, token, call) => framesTo(path, token).send(call))
  */
 export function setFrameSend(send: FrameSend): void {
   registry().frameSend = send
@@ -160,8 +152,6 @@ export function callInProcess(
 
 /**
  * This worker's dependency call figures, for `/metrics`.
- * @example
- * const rows = dependencyStats().snapshot()
  */
 export function dependencyStats(): DependencyStats {
   return registry().stats

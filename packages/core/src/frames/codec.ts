@@ -93,8 +93,6 @@ function put(frame: Buffer, part: string | Uint8Array, at: number): number {
 
 /**
  * The two parts of a payload written with `split`: the head as text, the rest as bytes.
- * @example
- * const { head, rest } = splitPayload(frame.payload)
  */
 export function splitPayload(payload: Buffer): { head: string; rest: Buffer } {
   const length = payload.readUInt32BE(0)

@@ -100,8 +100,6 @@ export function drainingHandler(fetch: FetchHandler): DrainingHandler {
 
 /**
  * Resolves after `ms`.
- * @example
- * await sleep(100)
  */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))

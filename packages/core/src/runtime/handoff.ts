@@ -186,8 +186,6 @@ export async function listenAndRoute(host: string, port: number, backlog = 511):
 /**
  * The worker side: serves every connection the supervisor hands over with `server`, and tells the
  * supervisor it can take another.
- * @example
- * receiveConnections(http.createServer(listener))
  */
 export function receiveConnections(server: HttpServer): () => void {
   const onMessage = (message: unknown, socket: unknown) => {

@@ -24,8 +24,6 @@ export function claimPort(host: string, port: number): Promise<number> {
 
 /**
  * The error for a port that can't be bound, naming the port and the fix.
- * @example
- * throw portError('0.0.0.0', 3000, error)
  */
 export function portError(host: string, port: number, error: NodeJS.ErrnoException): Error {
   if (error.code === 'EADDRINUSE') {

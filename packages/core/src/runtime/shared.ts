@@ -5,8 +5,6 @@ import type { SharedPort, Signal } from './types.ts'
 
 /**
  * `process.on(signal)` with its remover (Node and Bun; Deno has its own signal listeners).
- * @example
- * const remove = processSignal('SIGTERM', () => stop())
  */
 export function processSignal(signal: Signal, handler: () => void): () => void {
   process.on(signal, handler)

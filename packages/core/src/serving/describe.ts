@@ -56,8 +56,6 @@ export function describeExport(found: EntryExport): EntryDescription {
 
 /**
  * The services an entry serves itself: its service, or those its app mounts.
- * @example
- * const [service] = entryServices(findExport(module, file))
  */
 export function entryServices(found: EntryExport): Service[] {
   return found.kind === 'service' ? [found.service] : servedServices()

@@ -15,8 +15,6 @@ function registry(): Set<Service> {
 
 /**
  * Records that this process serves `service` (an adapter calls it when it builds an app for it).
- * @example
- * markServed(service)
  */
 export function markServed(service: Service): void {
   registry().add(service)

@@ -123,8 +123,6 @@ export async function listenIpc(
 
 /**
  * Connects a worker to its supervisor's socket.
- * @example
- * const ch = await connectIpc(readEnv('BENTO_IPC')!)
  */
 export function connectIpc(path: string): Promise<Channel<SupervisorMessage, WorkerMessage>> {
   return new Promise((resolve, reject) => {

@@ -42,8 +42,6 @@ export function lineSplitter(onLine: (line: string) => void, maxLength = 1 << 20
 /**
  * Reads a byte stream to its end, calling `onLine` per UTF-8 line; resolves when it ends (or
  * fails, which for a child's output means the child is gone).
- * @example
- * await pumpLines(child.stdout, (line) => log(line))
  */
 export async function pumpLines(
   stream: AsyncIterable<Uint8Array>,

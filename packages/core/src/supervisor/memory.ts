@@ -9,8 +9,6 @@ import { formatBytes } from '../units.ts'
 /**
  * A worker's resident memory in bytes (`VmRSS` in `/proc/<pid>/status`), `undefined` when it can't
  * be read (not Linux, or the process is gone).
- * @example
- * const rss = rssOf(worker.pid)
  */
 export function rssOf(pid: number): number | undefined {
   let status: string

@@ -133,8 +133,6 @@ export function runSupervisor(options: SuperviseOptions): Supervisor {
 /**
  * Makes `supervisor` the process's own: SIGTERM/SIGINT stop it (a second one kills), SIGHUP
  * reloads it, and the process exits with its code when it ends.
- * @example
- * handleSignals(supervise(options))
  */
 export function handleSignals<S extends Pick<Supervisor, 'stop' | 'kill' | 'reload' | 'exited'>>(
   supervisor: S

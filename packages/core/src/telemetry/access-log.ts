@@ -127,8 +127,6 @@ let active: AccessLog | undefined
 
 /**
  * The worker's access log, or `undefined` when it is off.
- * @example
- * accessLog()?.add(entry)
  */
 export function accessLog(): AccessLog | undefined {
   return active
@@ -136,8 +134,6 @@ export function accessLog(): AccessLog | undefined {
 
 /**
  * Turns the worker's access log on (or off, with `undefined`).
- * @example
- * setAccessLog(new AccessLog({ ... }))
  */
 export function setAccessLog(log: AccessLog | undefined): void {
   active = log

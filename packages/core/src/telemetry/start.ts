@@ -13,8 +13,6 @@ import { activeTelemetry, setTelemetry } from './telemetry.ts'
 /**
  * Starts the OpenTelemetry SDK when the OTEL_* variables ask for it, and the access log when
  * BENTO_ACCESS_LOG=1, for a worker serving `services` (the first names the worker).
- * @example
- * await startObservability([service])
  */
 export async function startObservability(services: readonly Service[]): Promise<void> {
   const service = services[0]
@@ -50,8 +48,6 @@ export async function startObservability(services: readonly Service[]): Promise<
 
 /**
  * Writes the access log's last lines and exports the last spans, within `ms`.
- * @example
- * await stopObservability(2000)
  */
 export async function stopObservability(ms: number): Promise<void> {
   accessLog()?.flush()

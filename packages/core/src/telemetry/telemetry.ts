@@ -57,8 +57,6 @@ export function activeTelemetry(): Telemetry | undefined {
 
 /**
  * Makes `telemetry` the worker's (`undefined` turns it off).
- * @example
- * setTelemetry(await startTelemetry(config))
  */
 export function setTelemetry(telemetry: Telemetry | undefined): void {
   active = telemetry

@@ -123,8 +123,6 @@ export async function gatherGraph<T>(topic: string): Promise<{ service: string; 
 
 /**
  * The other services' supervisors' counters (`serverContext.supervisorStats()` of each), by service.
- * @example
- * const others = await graphSupervisorStats()
  */
 export function graphSupervisorStats(): Promise<{ service: string; values: SupervisorStats[] }[]> {
   return gatherGraph<SupervisorStats>(SUPERVISOR_TOPIC)
@@ -133,8 +131,6 @@ export function graphSupervisorStats(): Promise<{ service: string; values: Super
 /**
  * This worker's own answer to `topic`, `undefined` when nothing answers it. Used by the worker
  * runtime to reply to the supervisor.
- * @example
- * const snapshot = await localAnswer('metrics')
  */
 export async function localAnswer(topic: string): Promise<unknown> {
   const fn = shared().answers.get(topic)
@@ -143,8 +139,6 @@ export async function localAnswer(topic: string): Promise<unknown> {
 
 /**
  * Sets this worker's status; called by the worker runtime.
- * @example
- * setWorkerStatus('draining')
  */
 export function setWorkerStatus(status: WorkerStatus): void {
   shared().status = status
@@ -152,8 +146,6 @@ export function setWorkerStatus(status: WorkerStatus): void {
 
 /**
  * Connects `gather` to the supervisor; called by the worker runtime.
- * @example
- * setGatherTransport((topic) => ipc.request({ type: 'gather', topic }))
  */
 export function setGatherTransport(transport: GatherTransport | undefined): void {
   shared().transport = transport

@@ -3,8 +3,6 @@
 
 /**
  * `message`, with bento's fix added when `error` is Deno's refusal of a permission.
- * @example
- * const text = withPermissionHint(error, error.message)
  */
 export function withPermissionHint(error: unknown, message: string): string {
   const name = (error as { name?: unknown } | null)?.name
