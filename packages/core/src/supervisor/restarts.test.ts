@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULTS } from '../service/defaults.ts'
 import type { ResolvedRestartPolicy } from '../service/types.ts'
-import { type ExitFacts, isUnstable, killedFromOutside, restartTracker } from './restarts.ts'
+import {
+  crashLoopError,
+  type ExitFacts,
+  isUnstable,
+  killedFromOutside,
+  restartDelay,
+  restartTracker,
+} from './restarts.ts'
 
 type Overrides = Partial<Omit<ResolvedRestartPolicy, 'backoff'>> & {
   backoff?: Partial<ResolvedRestartPolicy['backoff']>
@@ -106,5 +113,34 @@ describe('restartTracker', () => {
 
   it('with maxRestarts 0, the first unstable exit is a crash loop', () => {
     expect(tracker({ maxRestarts: 0 }).exit(crashedAtStart).crashLoop).toBe(true)
+  })
+})
+
+describe('restartDelay', () => {
+  const stable = { delayMs: 400, unstable: false, unstableExits: 0, crashLoop: false }
+  const unstable = { ...stable, unstable: true, unstableExits: 1 }
+
+  it('waits out the backoff while another worker serves', () => {
+    expect(restartDelay(stable, true)).toBe(400)
+    expect(restartDelay(unstable, true)).toBe(400)
+  })
+
+  it('restarts a worker that had started fine at once when no other serves, an unstable one not', () => {
+    expect(restartDelay(stable, false)).toBe(0)
+    expect(restartDelay(unstable, false)).toBe(400)
+  })
+})
+
+describe('crashLoopError', () => {
+  it('names the worker, the policy and the last lines of its error, which it keeps as the cause', () => {
+    const cause = new Error(`${'noise\n'.repeat(20)}Error: model file missing`)
+    const decision = { delayMs: 0, unstable: true, unstableExits: 6, crashLoop: true }
+    const error = crashLoopError(2, decision, DEFAULTS.restart, cause)
+    expect(error.message).toMatch(
+      /^worker 2 exited 6 times within 60 s .*restart\.minUptime \(1 s\).*restart\.maxRestarts is 5\); its last error: /
+    )
+    expect(error.message).toContain('Error: model file missing')
+    expect(error.message.split('\n')).toHaveLength(10)
+    expect(error.cause).toBe(cause)
   })
 })

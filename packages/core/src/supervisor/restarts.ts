@@ -97,3 +97,27 @@ export function restartTracker(
     },
   }
 }
+
+/**
+ * How long to wait before restarting a worker: the decision's backoff, except that with no other
+ * worker serving, one that had started fine comes back at once (waiting would only lengthen the
+ * outage). An unstable one still waits, or a crash loop would spin.
+ */
+export function restartDelay(decision: RestartDecision, othersServing: boolean): number {
+  return decision.unstable || othersServing ? decision.delayMs : 0
+}
+
+/** What ends the supervisor after worker `index`'s crash loop: the policy, and its last error. */
+export function crashLoopError(
+  index: number,
+  decision: RestartDecision,
+  policy: ResolvedRestartPolicy,
+  error: Error
+): Error {
+  const { maxRestarts, window, minUptime } = policy
+  const summary = error.message.split('\n').slice(-10).join('\n')
+  return new Error(
+    `worker ${index} exited ${decision.unstableExits} times within ${window} s before it was ready or within restart.minUptime (${minUptime} s) of it (restart.maxRestarts is ${maxRestarts}); its last error: ${summary}`,
+    { cause: error }
+  )
+}

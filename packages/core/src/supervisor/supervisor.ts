@@ -19,7 +19,13 @@ import {
   type WorkerMessage,
 } from './protocol.ts'
 import { MemoryRecycler } from './recycle.ts'
-import { killedFromOutside, type RestartTracker, restartTracker } from './restarts.ts'
+import {
+  crashLoopError,
+  killedFromOutside,
+  type RestartTracker,
+  restartDelay,
+  restartTracker,
+} from './restarts.ts'
 import { adminSocket, internalSocket, workerEnv } from './worker-env.ts'
 import { WorkerProcess } from './worker-process.ts'
 
@@ -462,22 +468,16 @@ class SupervisorImpl implements Supervisor {
       killed: killedFromOutside(status.signal),
     })
     this.count('restarts', worker.killReason === undefined ? 'crash' : 'oom')
-    const { maxRestarts, window, minUptime, keepRetrying } = this.o.restart
-    if (decision.crashLoop && !keepRetrying) {
-      const summary = error.message.split('\n').slice(-10).join('\n')
-      const fatal = new Error(
-        `worker ${slot.index} exited ${decision.unstableExits} times within ${window} s before it was ready or within restart.minUptime (${minUptime} s) of it (restart.maxRestarts is ${maxRestarts}); its last error: ${summary}`,
-        { cause: error }
-      )
+    if (decision.crashLoop && !this.o.restart.keepRetrying) {
+      const fatal = crashLoopError(slot.index, decision, this.o.restart, error)
       this.log('error', fatal.message)
       void this.shutdown(1, fatal)
       return
     }
-    // With no other worker serving, waiting would only lengthen the outage: a worker that had
-    // started fine comes back at once, and so does every other one waiting out a backoff after
-    // such an exit. An unstable one still waits, or a crash loop would spin.
+    // With no other worker serving, every other one waiting out a backoff after a stable exit
+    // comes back at once too.
     const othersServing = this.slots.some((s) => s !== slot && s.current?.state === 'ready')
-    const delayMs = decision.unstable || othersServing ? decision.delayMs : 0
+    const delayMs = restartDelay(decision, othersServing)
     const alone = delayMs === decision.delayMs ? '' : ' (no other worker is serving)'
     this.log(
       'warn',
