@@ -5,7 +5,7 @@ import { chmodSync } from 'node:fs'
 import process from 'node:process'
 import { drainingHandler, sleep } from './draining.ts'
 import { CONNECTION_TIMEOUTS } from './limits.ts'
-import { processSignal, reusePortShare } from './shared.ts'
+import { processSignal, refuseListenFd, reusePortShare } from './shared.ts'
 import type {
   ChildHandle,
   ExitStatus,
@@ -55,11 +55,7 @@ function bun(): BunGlobal {
 }
 
 function spawn(options: SpawnOptions): ChildHandle {
-  if (options.listenFd !== undefined) {
-    throw new Error(
-      'Bun workers bind the port themselves (SO_REUSEPORT); listenFd is not supported'
-    )
-  }
+  refuseListenFd('Bun', options)
   const child = bun().spawn({
     cmd: [process.execPath, ...options.execArgv, options.entry],
     env: options.env,

@@ -2,7 +2,7 @@
 // Deno can't listen on an inherited socket (denoland/deno#6529). Same trade-offs as Bun.
 import { VARS } from '../vars.ts'
 import { drainingHandler, sleep } from './draining.ts'
-import { reusePortShare } from './shared.ts'
+import { refuseListenFd, reusePortShare } from './shared.ts'
 import type {
   ChildHandle,
   ExitStatus,
@@ -59,11 +59,7 @@ function deno(): DenoGlobal {
 }
 
 function spawn(options: SpawnOptions): ChildHandle {
-  if (options.listenFd !== undefined) {
-    throw new Error(
-      'Deno workers bind the port themselves (SO_REUSEPORT); listenFd is not supported'
-    )
-  }
+  refuseListenFd('Deno', options)
   const child = new (deno().Command)(deno().execPath(), {
     // --unstable-no-legacy-abort: a request's signal aborts only when its client goes away, not
     // also after every successful response (Deno 2.9 warns about the legacy behaviour otherwise).

@@ -1,7 +1,7 @@
 // What more than one runtime adapter does the same way, written once.
 import process from 'node:process'
 import { claimPort } from './port.ts'
-import type { SharedPort, Signal } from './types.ts'
+import type { SharedPort, Signal, SpawnOptions } from './types.ts'
 
 /**
  * `process.on(signal)` with its remover (Node and Bun; Deno has its own signal listeners).
@@ -20,4 +20,13 @@ export function processSignal(signal: Signal, handler: () => void): () => void {
  */
 export async function reusePortShare(host: string, port: number): Promise<SharedPort> {
   return { port: await claimPort(host, port), fd: undefined, admit() {}, withdraw() {}, close() {} }
+}
+
+/** Bun's and Deno's workers bind the port themselves: a listening socket handed over is refused. */
+export function refuseListenFd(runtime: 'Bun' | 'Deno', options: SpawnOptions): void {
+  if (options.listenFd !== undefined) {
+    throw new Error(
+      `${runtime} workers bind the port themselves (SO_REUSEPORT); listenFd is not supported`
+    )
+  }
 }
