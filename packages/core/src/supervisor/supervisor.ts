@@ -19,6 +19,7 @@ import {
   type WorkerMessage,
 } from './protocol.ts'
 import { MemoryRecycler } from './recycle.ts'
+import { Replacer } from './replace.ts'
 import {
   crashLoopError,
   killedFromOutside,
@@ -182,6 +183,7 @@ class SupervisorImpl implements Supervisor {
   private memory: MemoryInfo | undefined
   private oom: OomCounter | undefined
   private recycler: MemoryRecycler<Slot> | undefined
+  private readonly replacer: Replacer<Slot, WorkerProcess>
   private stopping = false
   private killed = false
   private finished = false
@@ -221,6 +223,16 @@ class SupervisorImpl implements Supervisor {
         waitingStable: false,
         standby: undefined,
       }
+    })
+    this.replacer = new Replacer({
+      slots: this.slots,
+      ready: this.ready,
+      ending: () => this.stopping || this.finished,
+      log: (level, msg, worker) => this.log(level, msg, worker),
+      spawn: (slot) => this.spawn(slot),
+      admit: (worker) => this.admit(worker),
+      drain: (worker) => this.drain(worker),
+      standBy: (slot) => this.standBy(slot),
     })
     void this.start(Promise.all(readies))
   }
@@ -294,7 +306,7 @@ class SupervisorImpl implements Supervisor {
       slots: this.slots,
       stopping: () => this.stopping,
       log: (level, msg, worker) => this.log(level, msg, worker),
-      replace: (slot, why) => this.replaceQueued(slot, why),
+      replace: (slot, why) => this.replacer.replaceQueued(slot, why),
       recycled: () => this.count('recycles', 'memory'),
     })
     this.recycler.start()
@@ -533,83 +545,10 @@ class SupervisorImpl implements Supervisor {
   reload(options: ReloadOptions = {}): Promise<void> {
     const run = () => {
       if (options.fresh) this.dropStandbys()
-      return this.rollingRestart()
+      return this.replacer.rollingRestart()
     }
     this.reloading = this.reloading.then(run, run)
     return this.reloading
-  }
-
-  private async rollingRestart() {
-    if (this.stopping || this.finished)
-      throw new Error('the supervisor is stopping; nothing to reload')
-    await this.ready
-    this.log('info', `reloading ${this.slots.length} workers one at a time`)
-    for (const slot of this.slots) {
-      if (this.stopping) throw new Error('the supervisor stopped during the reload')
-      try {
-        await this.replaceQueued(slot)
-      } catch (error) {
-        const cause = error instanceof Error ? error : new Error(String(error))
-        const failed = new Error(
-          `reload failed: the new worker ${slot.index} did not start: ${cause.message}`,
-          { cause }
-        )
-        if (!this.stopping) this.log('error', `${failed.message}; the running workers keep serving`)
-        throw failed
-      }
-    }
-    this.log('info', 'reload done')
-  }
-
-  /** `replace(slot)` after any replacement of that index already under way. */
-  private replaceQueued(slot: Slot, why?: string): Promise<void> {
-    const run = () => this.replace(slot, why)
-    const next = slot.replacing.then(run, run)
-    slot.replacing = next.catch(() => {})
-    return next
-  }
-
-  /**
-   * Starts a successor for `slot`, waits until it is ready, then drains the worker it replaces.
-   * If the successor fails to start, the old worker keeps serving and this rejects with why.
-   */
-  private async replace(slot: Slot, why?: string): Promise<void> {
-    if (this.stopping) throw new Error('the supervisor is stopping')
-    const old = slot.current
-    if (why !== undefined) {
-      if (old === undefined || old.state !== 'ready') return
-      this.log('warn', `${why}: starting its successor, then draining pid ${old.pid}`, slot.index)
-    }
-    const fresh = this.spawn(slot)
-    try {
-      await fresh.ready
-    } catch (error) {
-      fresh.kill('SIGKILL')
-      if (why !== undefined && !this.stopping) {
-        const message = error instanceof Error ? error.message : String(error)
-        this.log(
-          'error',
-          `its successor did not start (${message}); pid ${old?.pid} keeps serving`,
-          slot.index
-        )
-      }
-      throw error
-    }
-    if (this.stopping) throw new Error('the supervisor stopped during the replacement')
-    // The worker may have been restarted meanwhile (it crashed): replace whatever runs now.
-    const current = slot.current
-    clearTimeout(slot.timer)
-    slot.timer = undefined
-    slot.waitingStable = false
-    slot.current = fresh
-    this.admit(fresh)
-    this.log(
-      'info',
-      `pid ${fresh.pid} ready${current ? `; draining pid ${current.pid}` : ''}`,
-      slot.index
-    )
-    if (current) this.drain(current)
-    this.standBy(slot)
   }
 
   private killAfterMs() {
