@@ -97,7 +97,7 @@ function program(io: CliIo): Command {
       {}
     )
     .action(async (entry: string | undefined, o) => {
-      const { serve, serveOptions } = await import('./commands/serve.ts')
+      const { serveCommand, serveOptions } = await import('./commands/serve.ts')
       const flags: ServeFlags = {
         port: o.port,
         host: o.host,
@@ -108,7 +108,7 @@ function program(io: CliIo): Command {
         service: o.service,
         depends: o.depends,
       }
-      await serve(entry, serveOptions(flags, io.env), io.cwd)
+      await serveCommand(entry, serveOptions(flags, io.env), io.cwd)
     })
 
   cli

@@ -1,14 +1,14 @@
 // An image's command line (image.ts), read as `bento serve` reads its own, with node:util's
 // parseArgs (Node, Bun and Deno all have it) rather than commander, which an image does not hold.
 import { parseArgs } from 'node:util'
-import { type ServeOptions, serveOptions } from './commands/serve.ts'
+import { type ServeCommandOptions, serveOptions } from './commands/serve.ts'
 import { CliError } from './errors.ts'
 import { parseDepends } from './options.ts'
 
 /** The command line of an image: `[entry] [bento serve's flags]`, checked. */
 export interface ImageArgs {
   entry: string | undefined
-  options: ServeOptions
+  options: ServeCommandOptions
   verbose: boolean
 }
 

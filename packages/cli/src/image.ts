@@ -3,13 +3,13 @@
 // CLI's toolchain. What the toolchain is, package.json's "bento.toolchain" says: the build leaves
 // those packages out of an image, and image-args.test.ts checks that nothing this file loads
 // imports them.
-import { serve } from './commands/serve.ts'
+import { serveCommand } from './commands/serve.ts'
 import { formatError } from './errors.ts'
 import { imageArgs } from './image-args.ts'
 
 try {
   const { entry, options } = imageArgs(process.argv.slice(2), process.env)
-  await serve(entry, options, process.cwd())
+  await serveCommand(entry, options, process.cwd())
 } catch (error) {
   process.stderr.write(`${formatError(error, { verbose: process.argv.includes('--verbose') })}\n`)
   process.exitCode = 1

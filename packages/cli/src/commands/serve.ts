@@ -4,7 +4,7 @@ import { parseLogFormat, parsePort, parseWorkers } from '../options.ts'
 import { banner, routeConsole, startEntry } from '../start.ts'
 
 /** `bento serve`'s flags, already checked. */
-export interface ServeOptions {
+export interface ServeCommandOptions {
   port: number
   host: string
   workers: number | undefined
@@ -41,7 +41,7 @@ export interface ServeFlags {
 export function serveOptions(
   flags: ServeFlags,
   env: Record<string, string | undefined>
-): ServeOptions {
+): ServeCommandOptions {
   const port = flags.port ?? env.PORT
   return {
     port:
@@ -66,9 +66,9 @@ export function serveOptions(
  * @example
  * await serve('service.ts', { port: 3000, host: '0.0.0.0', workers: undefined, logFormat: 'json', accessLog: true }, process.cwd())
  */
-export async function serve(
+export async function serveCommand(
   entryArg: string | undefined,
-  options: ServeOptions,
+  options: ServeCommandOptions,
   cwd: string
 ): Promise<void> {
   const logger = createLogger({ format: options.logFormat })

@@ -11,9 +11,9 @@ import type {
   ExitStatus,
   FetchHandler,
   Listener,
+  ListenOptions,
   OutgoingCall,
   Runtime,
-  ServeOptions,
   SpawnOptions,
 } from './types.ts'
 
@@ -81,7 +81,7 @@ function spawn(options: SpawnOptions): ChildHandle {
   }
 }
 
-async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listener> {
+async function serve(fetch: FetchHandler, options: ListenOptions): Promise<Listener> {
   if (options.fd !== undefined) {
     throw new Error('Bun.serve cannot listen on an inherited socket (oven-sh/bun#36491)')
   }

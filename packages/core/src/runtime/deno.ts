@@ -8,9 +8,9 @@ import type {
   ExitStatus,
   FetchHandler,
   Listener,
+  ListenOptions,
   OutgoingCall,
   Runtime,
-  ServeOptions,
   Signal,
   SpawnOptions,
 } from './types.ts'
@@ -134,7 +134,7 @@ function onSignal(signal: Signal, handler: () => void): () => void {
   return () => deno().removeSignalListener(signal, handler)
 }
 
-async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listener> {
+async function serve(fetch: FetchHandler, options: ListenOptions): Promise<Listener> {
   if (options.fd !== undefined) {
     throw new Error('Deno cannot listen on an inherited socket (denoland/deno#6529)')
   }

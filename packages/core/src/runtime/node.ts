@@ -25,10 +25,10 @@ import type {
   ExitStatus,
   FetchHandler,
   Listener,
+  ListenOptions,
   OutgoingCall,
   PortSharing,
   Runtime,
-  ServeOptions,
   SharedPort,
   SpawnOptions,
 } from './types.ts'
@@ -131,7 +131,7 @@ function spawn(options: SpawnOptions): ChildHandle {
   return handle
 }
 
-async function serve(fetch: FetchHandler, options: ServeOptions): Promise<Listener> {
+async function serve(fetch: FetchHandler, options: ListenOptions): Promise<Listener> {
   // Loaded here so that Bun and Deno never load the Node HTTP adapter.
   const { getRequestListener } = await import('@hono/node-server')
   const listener = getRequestListener(fetch)

@@ -51,7 +51,7 @@ export interface ChildHandle {
 }
 
 /** Where a worker listens. */
-export interface ServeOptions {
+export interface ListenOptions {
   host: string
   port: number
   /** An inherited listening socket to adopt instead of binding `host:port`. */
@@ -108,7 +108,7 @@ export interface Runtime {
   /** Calls `handler` on `signal` instead of the default action; returns the remover. */
   onSignal(signal: Signal, handler: () => void): () => void
   /** Serves `fetch` in this process. */
-  serve(fetch: FetchHandler, options: ServeOptions): Promise<Listener>
+  serve(fetch: FetchHandler, options: ListenOptions): Promise<Listener>
   /** Sends `call` over the Unix socket at `path`, keeping connections to it alive. */
   fetchUnix(path: string, call: OutgoingCall): Promise<Response>
 }
