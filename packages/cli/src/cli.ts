@@ -4,7 +4,14 @@ import { createRequire } from 'node:module'
 import { Command, CommanderError, Option } from 'commander'
 import type { ServeFlags } from './commands/serve.ts'
 import { formatError } from './errors.ts'
-import { parseAutoscale, parseDepends, parsePort, parseRuntime, parseWorkers } from './options.ts'
+import {
+  parseAutoscale,
+  parseDepends,
+  parsePort,
+  parseRuntime,
+  parseWorkers,
+  portFrom,
+} from './options.ts'
 
 // createRequire rather than an import attribute: package.json sits outside the compiled rootDir.
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string }
@@ -55,7 +62,7 @@ function program(io: CliIo): Command {
       (await import('./commands/dev.ts')).dev(
         entry,
         {
-          port: optionalPort(o.port, io.env.PORT),
+          port: portFrom(o.port, io.env.PORT),
           host: o.host ?? io.env.HOST,
           workers: o.workers === undefined ? undefined : parseWorkers(o.workers),
           watch: o.watch,
@@ -200,10 +207,4 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     )
     return 1
   }
-}
-
-// A port from the flag, else from $PORT, checked; undefined when neither is set.
-function optionalPort(flag: string | undefined, env: string | undefined): number | undefined {
-  const value = flag ?? env
-  return value === undefined ? undefined : parsePort(value, flag === undefined ? '$PORT' : '--port')
 }

@@ -6,6 +6,7 @@ import {
   parsePort,
   parseRuntime,
   parseWorkers,
+  portFrom,
 } from './options.ts'
 
 describe('flag values', () => {
@@ -50,5 +51,18 @@ describe('flag values', () => {
     expect(() => parseAutoscale('vpa')).toThrow(
       /--autoscale must be hpa, keda or none.*Fix: use hpa/
     )
+  })
+})
+
+describe('portFrom', () => {
+  it('takes --port over $PORT, and neither is no port (the command default applies)', () => {
+    expect(portFrom('8080', '9090')).toBe(8080)
+    expect(portFrom(undefined, '9090')).toBe(9090)
+    expect(portFrom(undefined, undefined)).toBeUndefined()
+  })
+
+  it('names where a bad port came from', () => {
+    expect(() => portFrom(undefined, 'x')).toThrow(/^\$PORT must be a port number/)
+    expect(() => portFrom('70000', '80')).toThrow(/^--port must be a port number/)
   })
 })

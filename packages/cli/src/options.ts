@@ -18,6 +18,17 @@ export function parsePort(value: string, source: string): number {
 }
 
 /**
+ * The port from `--port`, else from `$PORT`, checked and named by where it came from; undefined
+ * when neither is set (the command's default applies).
+ * @example
+ * portFrom(undefined, '8080') // 8080 (a bad value: "$PORT must be ...")
+ */
+export function portFrom(flag: string | undefined, env: string | undefined): number | undefined {
+  const value = flag ?? env
+  return value === undefined ? undefined : parsePort(value, flag === undefined ? '$PORT' : '--port')
+}
+
+/**
  * Parses `--workers`: a positive integer.
  * @example
  * parseWorkers('4') // 4

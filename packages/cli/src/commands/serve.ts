@@ -1,6 +1,6 @@
 import { DEFAULTS } from '@bento/core'
 import { createLogger } from '@bento/core/supervisor'
-import { parseLogFormat, parsePort, parseWorkers } from '../options.ts'
+import { parseLogFormat, parsePort, parseWorkers, portFrom } from '../options.ts'
 import { banner, routeConsole, startEntry } from '../start.ts'
 
 /** `bento serve`'s flags, already checked. */
@@ -42,12 +42,8 @@ export function serveOptions(
   flags: ServeFlags,
   env: Record<string, string | undefined>
 ): ServeCommandOptions {
-  const port = flags.port ?? env.PORT
   return {
-    port:
-      port === undefined
-        ? DEFAULTS.listen.port
-        : parsePort(port, flags.port === undefined ? '$PORT' : '--port'),
+    port: portFrom(flags.port, env.PORT) ?? DEFAULTS.listen.port,
     host: flags.host ?? env.HOST ?? DEFAULTS.listen.host,
     workers: flags.workers === undefined ? undefined : parseWorkers(flags.workers),
     logFormat: parseLogFormat(flags.logFormat ?? 'pretty'),
